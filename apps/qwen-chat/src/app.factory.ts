@@ -1,0 +1,65 @@
+import { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppConfig, ConfigSources, LogLevelName } from '@qwen/config';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { AppModule } from './app.module';
+
+const LEVELS: LogLevelName[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+export function logLevelsUpTo(level: LogLevelName): LogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(level) + 1) as LogLevel[];
+}
+
+export interface QwenApp {
+  app: NestExpressApplication;
+  /** Base URL of the main listener, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** Base URL of the Ollama-port listener when enabled. */
+  ollamaUrl: string | null;
+  close(): Promise<void>;
+}
+
+/** Builds and starts the service. Used by main.ts and by the end-to-end tests. */
+export async function startQwenApp(
+  config: AppConfig,
+  sources: ConfigSources,
+  options: { logger?: LogLevel[] | false } = {},
+): Promise<QwenApp> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, sources), {
+    logger: options.logger ?? logLevelsUpTo(config.logging.level),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: config.server.bodyLimit });
+  app.enableShutdownHooks();
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  await app.listen(config.server.port, config.server.host);
+  const url = addressUrl(app.getHttpServer() as Server);
+
+  let ollamaServer: Server | null = null;
+  if (config.server.ollamaListener.enabled) {
+    const listener = config.server.ollamaListener;
+    ollamaServer = createServer(app.getHttpAdapter().getInstance());
+    await new Promise<void>((resolve, reject) => {
+      ollamaServer!.once('error', reject);
+      ollamaServer!.listen(listener.port, listener.host, () => resolve());
+    });
+  }
+  return {
+    app,
+    url,
+    ollamaUrl: ollamaServer ? addressUrl(ollamaServer) : null,
+    async close() {
+      if (ollamaServer) await new Promise<void>((resolve) => ollamaServer!.close(() => resolve()));
+      await app.close();
+    },
+  };
+}
+
+function addressUrl(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}

@@ -1,0 +1,19 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig, ConfigSources, QwenConfigModule } from '@qwen/config';
+import { ModelModule } from '@qwen/model';
+import { TokenizerModule } from '@qwen/tokenizer';
+
+/** The qwen-chat service: every module wired with its slice of the validated configuration. */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, sources: ConfigSources): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        QwenConfigModule.register(config, sources),
+        TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
+        ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer }),
+      ],
+    };
+  }
+}

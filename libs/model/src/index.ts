@@ -1,0 +1,2 @@
+export * from './model.contract';
+export * from './model.module';

@@ -1,0 +1,2 @@
+export * from './tokenizer.contract';
+export * from './tokenizer.module';
