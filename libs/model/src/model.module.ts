@@ -1,15 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { ModelConfig, PathsConfig, TokenizerConfig } from '@qwen/config';
-
-/** Injection token of ModelModule's options. */
-export const MODEL_OPTIONS = Symbol('MODEL_OPTIONS');
-
-export interface ModelModuleOptions {
-  model: ModelConfig;
-  paths: PathsConfig;
-  /** Where our tokenizer server listens (the runner is given http://host:port). */
-  tokenizer: Pick<TokenizerConfig, 'host' | 'port'>;
-}
+import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
+import { ModelService } from './model.service';
 
 /**
  * Keeps ONE long-lived runner process (main_axcl_*) loaded and drives its REPL through node-pty.
@@ -21,8 +12,8 @@ export class ModelModule {
     return {
       module: ModelModule,
       global: true,
-      providers: [{ provide: MODEL_OPTIONS, useValue: options }],
-      exports: [MODEL_OPTIONS],
+      providers: [{ provide: MODEL_OPTIONS, useValue: options }, ModelService],
+      exports: [MODEL_OPTIONS, ModelService],
     };
   }
 }

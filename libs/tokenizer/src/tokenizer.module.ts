@@ -1,13 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { PathsConfig, TokenizerConfig } from '@qwen/config';
-
-/** Injection token of TokenizerModule's options. */
-export const TOKENIZER_OPTIONS = Symbol('TOKENIZER_OPTIONS');
-
-export interface TokenizerModuleOptions {
-  tokenizer: TokenizerConfig;
-  paths: PathsConfig;
-}
+import { TOKENIZER_OPTIONS, TokenizerModuleOptions } from './tokenizer.options';
+import { TokenizerSupervisor } from './tokenizer-supervisor';
 
 /**
  * Owns the tokenizer server process the runner calls over HTTP: starts it, health-checks it,
@@ -20,8 +13,8 @@ export class TokenizerModule {
     return {
       module: TokenizerModule,
       global: true,
-      providers: [{ provide: TOKENIZER_OPTIONS, useValue: options }],
-      exports: [TOKENIZER_OPTIONS],
+      providers: [{ provide: TOKENIZER_OPTIONS, useValue: options }, TokenizerSupervisor],
+      exports: [TOKENIZER_OPTIONS, TokenizerSupervisor],
     };
   }
 }

@@ -1,0 +1,2 @@
+export * from './metrics/metrics.module';
+export * from './metrics/metrics.service';

@@ -1,0 +1,13 @@
+import type { ModelConfig, PathsConfig, TokenizerConfig } from '@qwen/config';
+
+/** Injection token of ModelModule's options. */
+export const MODEL_OPTIONS = Symbol('MODEL_OPTIONS');
+
+export interface ModelModuleOptions {
+  model: ModelConfig;
+  paths: PathsConfig;
+  /** Where our tokenizer server listens (the runner is given http://host:port). */
+  tokenizer: Pick<TokenizerConfig, 'host' | 'port'>;
+  /** Extra environment for the runner process (e.g. the emulator's settings in tests). */
+  runnerEnv?: Record<string, string>;
+}
