@@ -25,9 +25,9 @@ export interface QwenApp {
 export async function startQwenApp(
   config: AppConfig,
   sources: ConfigSources,
-  options: { logger?: LogLevel[] | false } = {},
+  options: { logger?: LogLevel[] | false; runnerEnv?: Record<string, string> } = {},
 ): Promise<QwenApp> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, sources), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, sources, { runnerEnv: options.runnerEnv }), {
     logger: options.logger ?? logLevelsUpTo(config.logging.level),
     bodyParser: false,
   });

@@ -6,13 +6,13 @@ import { TokenizerModule } from '@qwen/tokenizer';
 /** The qwen-chat service: every module wired with its slice of the validated configuration. */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, sources: ConfigSources): DynamicModule {
+  static register(config: AppConfig, sources: ConfigSources, extra: { runnerEnv?: Record<string, string> } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         QwenConfigModule.register(config, sources),
         TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
-        ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer }),
+        ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer, runnerEnv: extra.runnerEnv }),
       ],
     };
   }
