@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Starts qwen-chat in the background without systemd (development, or a quick try on the Pi),
+# with a pid file and a log file. Stop it with scripts/stop_qwen.sh.
+#
+# Uses config/local.yaml when it exists (unless QWEN_CONFIG is set); other QWEN_* variables are
+# passed through. Files (relative to the project root unless QWEN_RUN_DIR / QWEN_LOG_DIR are set):
+#   run/qwen-chat.pid    the service's pid
+#   logs/service.log     its output (the runner and tokenizer logs are beside it)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+RUN_DIR="${QWEN_RUN_DIR:-run}"
+LOG_DIR="${QWEN_LOG_DIR:-logs}"
+PID_FILE="$RUN_DIR/qwen-chat.pid"
+LOG_FILE="$LOG_DIR/service.log"
+
+case "${1:-}" in
+  -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  '') ;;
+  *) echo "start_qwen: ERROR: unknown argument: $1 (try --help)" >&2; exit 1 ;;
+esac
+
+# A pid from the file counts only if that process is still our service (pids get reused).
+running_pid() {
+  local pid
+  [ -f "$PID_FILE" ] || return 1
+  pid="$(tr -dc '0-9' <"$PID_FILE")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq 'dist/apps/qwen-chat/src/main\.js|scripts/start_service\.sh' || return 1
+  echo "$pid"
+}
+
+if pid="$(running_pid)"; then
+  echo "start_qwen: already running (pid $pid); logs: $LOG_FILE"
+  exit 0
+fi
+
+if [ -z "${QWEN_CONFIG:-}" ] && [ -f config/local.yaml ]; then
+  export QWEN_CONFIG="$ROOT/config/local.yaml"
+fi
+mkdir -p -- "$RUN_DIR" "$LOG_DIR"
+
+nohup "$ROOT/scripts/start_service.sh" >>"$LOG_FILE" 2>&1 </dev/null &
+pid=$!
+echo "$pid" >"$PID_FILE"
+
+# Best effort: catches a start that failed at once (no build, no node). A bad configuration is
+# reported a moment later in the log (exit status 2).
+if ! kill -0 "$pid" 2>/dev/null; then
+  rm -f -- "$PID_FILE"
+  echo "start_qwen: ERROR: qwen-chat exited at once; see $LOG_FILE:" >&2
+  tail -n 20 "$LOG_FILE" >&2
+  exit 1
+fi
+echo "start_qwen: started (pid $pid); logs: $LOG_FILE"
+echo "start_qwen: the model loads in about 30 s; check: curl http://127.0.0.1:${QWEN_PORT:-8080}/health"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The systemd unit's ExecStart (also used by start_qwen.sh): loads the card's driver environment
+# from /etc/profile, then replaces itself with node, so the supervisor (systemd) sees, signals and
+# restarts the real service process. Runs from the install root: config/default.yaml is found
+# there, and relative paths in the configuration are taken from it.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+readonly MAIN=dist/apps/qwen-chat/src/main.js
+
+# /etc/profile resets PATH: remember which node we were started with.
+NODE_BIN="$(command -v node || true)"
+
+if [ -r /etc/profile ]; then
+  # Profile scripts are not written for `set -eu`; the AXCL driver adds its library path there.
+  set +eu
+  # shellcheck source=/dev/null
+  . /etc/profile >/dev/null
+  set -eu
+fi
+
+[ -n "$NODE_BIN" ] || NODE_BIN="$(command -v node || true)"
+if [ -z "$NODE_BIN" ]; then
+  echo "start_service: ERROR: node is not installed (Node.js >= 20 is needed; see scripts/setup.sh)" >&2
+  exit 1
+fi
+if [ ! -f "$MAIN" ]; then
+  echo "start_service: ERROR: $ROOT/$MAIN is missing: build first (npm run build, or scripts/setup.sh)" >&2
+  exit 1
+fi
+
+exec "$NODE_BIN" "$MAIN" "$@"
