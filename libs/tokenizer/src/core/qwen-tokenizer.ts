@@ -1,0 +1,76 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { readFileSync } from 'node:fs';
+import { byteLevelToBytes } from './byte-level';
+import type { TokenizerFiles } from './tokenizer-files';
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+/** The parts of tokenizer_config.json the server uses. */
+export interface QwenTokenizerConfig {
+  chat_template?: string;
+  eos_token?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The real Qwen2.5 tokenizer (tokenizer.json through @huggingface/tokenizers): exact ids, special tokens
+ * as single ids, no extra special tokens added, and the raw bytes of each id for byte-level streaming.
+ */
+export class QwenTokenizer {
+  /** Added tokens (specials such as <|im_end|>): id → UTF-8 bytes of their content. */
+  private readonly addedTokenBytes = new Map<number, Uint8Array>();
+
+  constructor(
+    private readonly engine: Tokenizer,
+    readonly config: QwenTokenizerConfig,
+    readonly files: TokenizerFiles | null = null,
+  ) {
+    for (const [id, token] of engine.get_added_tokens_decoder()) this.addedTokenBytes.set(id, utf8.encode(token.content));
+  }
+
+  /** Reads both files synchronously (once, at start-up). */
+  static load(files: TokenizerFiles): QwenTokenizer {
+    const tokenizerJson = JSON.parse(readFileSync(files.tokenizerJson, 'utf8')) as object;
+    const config = JSON.parse(readFileSync(files.tokenizerConfigJson, 'utf8')) as QwenTokenizerConfig;
+    return new QwenTokenizer(new Tokenizer(tokenizerJson, config), config, files);
+  }
+
+  /** The model's own chat template (tokenizer_config.json `chat_template`). */
+  get chatTemplate(): string {
+    const template = this.config.chat_template;
+    if (typeof template !== 'string' || !template) throw new Error('tokenizer_config.json has no chat_template');
+    return template;
+  }
+
+  /** Exact ids of `text`; special-token text such as `<|im_start|>` becomes its single id. */
+  encode(text: string): number[] {
+    if (!text) return [];
+    return this.engine.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Text of `ids`, special tokens kept (like the upstream server). Unknown ids contribute nothing. */
+  decode(ids: readonly number[]): string {
+    const known = ids.filter((id) => this.isKnownId(id));
+    if (known.length === 0) return '';
+    return this.engine.decode(known, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  }
+
+  /** The raw bytes one id stands for (empty for an unknown id). */
+  tokenBytes(id: number): Uint8Array {
+    const added = this.addedTokenBytes.get(id);
+    if (added) return added;
+    const token = this.isKnownId(id) ? this.engine.id_to_token(id) : undefined;
+    if (token === undefined) return EMPTY;
+    return byteLevelToBytes(token) ?? utf8.encode(token);
+  }
+
+  /** The id of a vocabulary or added token string. */
+  tokenToId(token: string): number | undefined {
+    return this.engine.token_to_id(token);
+  }
+
+  private isKnownId(id: number): boolean {
+    return Number.isInteger(id) && id >= 0 && this.engine.id_to_token(id) !== undefined;
+  }
+}
