@@ -145,8 +145,9 @@ fi
 mapfile -t stubs < <(pointer_stubs)
 if [ "${#stubs[@]}" -gt 0 ] && [ -n "$(git -C "$TARGET" lfs ls-files --name-only 2>/dev/null)" ]; then
   say "fetching ${#stubs[@]} large file(s) with git-lfs (about 1.7 GB the first time; an interrupted run resumes)"
-  git -C "$TARGET" lfs pull origin ||
-    die "git lfs pull failed (network?); run this script again to resume"
+  if ! git -C "$TARGET" lfs pull origin; then
+    printf 'download_models: %s\n' "git lfs pull failed (see above); what it fetched is kept for the next run" >&2
+  fi
   changed=1
   mapfile -t stubs < <(pointer_stubs)
 fi
@@ -154,7 +155,7 @@ if [ "${#stubs[@]}" -gt 0 ]; then
   printf 'download_models: ERROR: %s\n' \
     "these model files are git-lfs pointer stubs, not the real files:" >&2
   printf '  %s\n' "${stubs[@]}" >&2
-  die "git-lfs did not fetch them; check that git-lfs is installed ($INSTALL_HINT) and that $REPO_URL serves its LFS files, then run again"
+  die "git-lfs did not fetch them. Check that git-lfs is installed ($INSTALL_HINT), the network, and that $REPO_URL serves its LFS files; then run this script again (it resumes)"
 fi
 
 # --- verify and fix permissions ------------------------------------------------------------------
