@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ChatModuleOptions } from './chat.options';
+import { OpenAiModule } from './openai/openai.module';
 import { ChatPipelineModule } from './pipeline/chat-pipeline.module';
 
 /**
@@ -12,7 +13,7 @@ export class ChatModule {
   static register(options: ChatModuleOptions): DynamicModule {
     return {
       module: ChatModule,
-      imports: [ChatPipelineModule.register(options)],
+      imports: [ChatPipelineModule.register(options), OpenAiModule],
       exports: [ChatPipelineModule],
     };
   }

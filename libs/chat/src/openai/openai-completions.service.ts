@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ModelService } from '@qwen/model/model.service';
+import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
+import type { Request, Response } from 'express';
+import { ChatExchange } from '../pipeline/chat-exchange';
+import { classifyChatFailure } from '../pipeline/chat-failure';
+import { ChatGenerationRequest, ChatPipeline, ChatStreamWriter } from '../pipeline/chat-pipeline';
+import { ModelCatalog } from '../pipeline/model-catalog';
+import { ChatCompletionRequestDto, ChatMessageDto } from './dto/chat-completion.dto';
+import { CompletionRequestDto } from './dto/completion.dto';
+import { stopList } from './dto/openai-validators';
+import { openAiErrorOf } from './openai-error';
+import { OpenAiResponseHeader, chatCompletion, systemFingerprint, textCompletion } from './openai-responses';
+import { ChatCompletionSseWriter, TextCompletionSseWriter } from './openai-stream-writers';
+
+/** OpenAI's default output limit of the legacy completions endpoint when max_tokens is absent. */
+export const LEGACY_DEFAULT_MAX_TOKENS = 16;
+
+/** Serves chat and legacy completions through the ChatPipeline, in OpenAI's shapes. */
+@Injectable()
+export class OpenAiCompletionsService {
+  constructor(
+    private readonly pipeline: ChatPipeline,
+    private readonly catalog: ModelCatalog,
+    @Inject(ModelService) private readonly model: Pick<ModelService, 'snapshot'>,
+  ) {}
+
+  async chat(dto: ChatCompletionRequestDto, req: Request, res: Response): Promise<void> {
+    const exchange = this.pipeline.open(req, res, 'openai');
+    const header = this.header(exchange, 'chatcmpl', dto.model);
+    const request: ChatGenerationRequest = {
+      messages: dto.messages.map(toChatMessage),
+      maxTokens: dto.max_completion_tokens ?? dto.max_tokens ?? undefined,
+      stop: stopList(dto.stop),
+    };
+    if (dto.stream) {
+      await this.stream(exchange, request, new ChatCompletionSseWriter(header, dto.stream_options?.include_usage === true), 'messages');
+      return;
+    }
+    const { text, done } = await this.collect(exchange, request, 'messages');
+    res.status(200).json(chatCompletion(header, text, done));
+  }
+
+  async complete(dto: CompletionRequestDto, req: Request, res: Response): Promise<void> {
+    const exchange = this.pipeline.open(req, res, 'openai');
+    const header = this.header(exchange, 'cmpl', dto.model);
+    const prompt = typeof dto.prompt === 'string' ? dto.prompt : dto.prompt[0];
+    const request: ChatGenerationRequest = {
+      prompt,
+      maxTokens: dto.max_tokens ?? LEGACY_DEFAULT_MAX_TOKENS,
+      stop: stopList(dto.stop),
+    };
+    const echo = dto.echo ? prompt : '';
+    if (dto.stream) {
+      await this.stream(exchange, request, new TextCompletionSseWriter(header, dto.stream_options?.include_usage === true, echo), 'prompt');
+      return;
+    }
+    const { text, done } = await this.collect(exchange, request, 'prompt');
+    res.status(200).json(textCompletion(header, echo + text, done));
+  }
+
+  private header(exchange: ChatExchange, prefix: string, requested: string): OpenAiResponseHeader {
+    const model = this.catalog.resolve(requested);
+    const snapshot = this.model.snapshot();
+    return {
+      id: `${prefix}-${exchange.requestId}`,
+      created: Math.floor(exchange.openedAt / 1000),
+      model,
+      system_fingerprint: systemFingerprint(model, snapshot.maxTokenLen, snapshot.sampling),
+    };
+  }
+
+  private collect(exchange: ChatExchange, request: ChatGenerationRequest, promptParam: string) {
+    return this.pipeline.collect(exchange, request).catch((error: unknown) => {
+      throw this.withParam(error, promptParam);
+    });
+  }
+
+  private stream(exchange: ChatExchange, request: ChatGenerationRequest, writer: ChatStreamWriter, promptParam: string): Promise<void> {
+    return this.pipeline.stream(exchange, request, writer).catch((error: unknown) => {
+      throw this.withParam(error, promptParam);
+    });
+  }
+
+  /** A window overflow names the field that carried the prompt. */
+  private withParam(error: unknown, promptParam: string): unknown {
+    const failure = classifyChatFailure(error);
+    return failure?.kind === 'context-length' ? openAiErrorOf(failure, promptParam) : error;
+  }
+}
+
+/** OpenAI message → the tokenizer's ChatMessage: text parts joined, `developer` treated as `system`. */
+export function toChatMessage(message: ChatMessageDto): ChatMessage {
+  const content = message.content === null || message.content === undefined
+    ? ''
+    : typeof message.content === 'string'
+      ? message.content
+      : message.content.map((part) => part.text).join('\n');
+  const out: ChatMessage = { role: message.role === 'developer' ? 'system' : message.role, content };
+  if (message.name) out.name = message.name;
+  return out;
+}

@@ -1,0 +1,90 @@
+import type { ChatExchange } from '../pipeline/chat-exchange';
+import type { ChatFailure } from '../pipeline/chat-failure';
+import type { ChatStreamWriter } from '../pipeline/chat-pipeline';
+import type { DoneEvent } from '../pipeline/generation-events';
+import { openAiErrorOf } from './openai-error';
+import { OpenAiResponseHeader, SSE_DONE, finishReasonOf, sseEvent, usageOf } from './openai-responses';
+
+/**
+ * OpenAI's SSE framing, shared by chat and legacy completions. Every chunk carries the same id and
+ * created; with `include_usage` every chunk has `usage: null` and one more chunk with `choices: []`
+ * and the usage follows the finishing chunk; then `data: [DONE]`. An error after the stream began is
+ * one `data: {"error":…}` event, then the stream ends.
+ */
+abstract class OpenAiSseWriter implements ChatStreamWriter {
+  readonly contentType = 'text/event-stream; charset=utf-8';
+
+  constructor(
+    protected readonly header: OpenAiResponseHeader,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  abstract start(): string;
+  abstract delta(text: string): string;
+  protected abstract finishChoice(done: DoneEvent): Record<string, unknown>;
+  protected abstract readonly object: string;
+
+  done(event: DoneEvent): string {
+    let frames = this.chunk([this.finishChoice(event)]);
+    if (this.includeUsage) frames += sseEvent({ ...this.base(), choices: [], usage: usageOf(event) });
+    return frames + SSE_DONE;
+  }
+
+  statusOf(failure: ChatFailure): number {
+    return openAiErrorOf(failure).status;
+  }
+
+  error(failure: ChatFailure, _exchange: ChatExchange): string {
+    return sseEvent(openAiErrorOf(failure).body());
+  }
+
+  protected chunk(choices: Record<string, unknown>[]): string {
+    return sseEvent({ ...this.base(), choices, ...(this.includeUsage ? { usage: null } : {}) });
+  }
+
+  private base() {
+    const { id, created, model, system_fingerprint } = this.header;
+    return { id, object: this.object, created, model, system_fingerprint };
+  }
+}
+
+export class ChatCompletionSseWriter extends OpenAiSseWriter {
+  protected readonly object = 'chat.completion.chunk';
+
+  start(): string {
+    return this.chunk([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+  }
+
+  delta(text: string): string {
+    return this.chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
+  }
+
+  protected finishChoice(done: DoneEvent): Record<string, unknown> {
+    return { index: 0, delta: {}, logprobs: null, finish_reason: finishReasonOf(done) };
+  }
+}
+
+export class TextCompletionSseWriter extends OpenAiSseWriter {
+  protected readonly object = 'text_completion';
+
+  constructor(
+    header: OpenAiResponseHeader,
+    includeUsage: boolean,
+    /** Written first when `echo` was asked for. */
+    private readonly echo: string,
+  ) {
+    super(header, includeUsage);
+  }
+
+  start(): string {
+    return this.echo ? this.delta(this.echo) : '';
+  }
+
+  delta(text: string): string {
+    return this.chunk([{ text, index: 0, logprobs: null, finish_reason: null }]);
+  }
+
+  protected finishChoice(done: DoneEvent): Record<string, unknown> {
+    return { text: '', index: 0, logprobs: null, finish_reason: finishReasonOf(done) };
+  }
+}

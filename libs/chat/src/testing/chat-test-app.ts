@@ -1,0 +1,49 @@
+import { Global, INestApplication, Module } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { ModelService } from '@qwen/model/model.service';
+import { ChatModule } from '../chat.module';
+import { ChatModuleOptions } from '../chat.options';
+import { applyChatHttpSettings } from '../http-setup';
+import { FakeModelService } from './fake-model.service';
+
+export interface ChatTestAppOptions {
+  apiKeys?: string[];
+  acceptAnyModelName?: boolean;
+  corsOrigins?: string[];
+  bodyLimit?: string;
+}
+
+export interface ChatTestApp {
+  app: INestApplication;
+  model: FakeModelService;
+  /** Base URL when started with listen: true. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A Nest app with ChatModule over a FakeModelService (no runner, no tokenizer). */
+export async function createChatTestApp(options: ChatTestAppOptions = {}, listen = false): Promise<ChatTestApp> {
+  const model = new FakeModelService();
+
+  @Global()
+  @Module({ providers: [{ provide: ModelService, useValue: model }], exports: [ModelService] })
+  class FakeModelModule {}
+
+  const chatOptions: ChatModuleOptions = {
+    model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true },
+    server: { apiKeys: options.apiKeys ?? [], corsOrigins: options.corsOrigins ?? ['http://localhost', 'app://*'] },
+  };
+  const moduleRef = await Test.createTestingModule({ imports: [FakeModelModule, ChatModule.register(chatOptions)] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  applyChatHttpSettings(app, { bodyLimit: options.bodyLimit ?? '1mb', corsOrigins: chatOptions.server.corsOrigins });
+  let url = '';
+  if (listen) {
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+    url = url.replace('[::1]', '127.0.0.1');
+  } else {
+    await app.init();
+  }
+  return { app, model, url, close: () => app.close() };
+}
