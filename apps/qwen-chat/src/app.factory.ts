@@ -1,6 +1,7 @@
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { applyChatHttpSettings } from '@qwen/chat';
 import { AppConfig, ConfigSources, LogLevelName } from '@qwen/config';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -31,7 +32,7 @@ export async function startQwenApp(
     logger: options.logger ?? logLevelsUpTo(config.logging.level),
     bodyParser: false,
   });
-  app.useBodyParser('json', { limit: config.server.bodyLimit });
+  applyChatHttpSettings(app, config.server); // JSON body limit + CORS allow-list
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ChatModule } from '@qwen/chat';
 import { AppConfig, ConfigSources, QwenConfigModule } from '@qwen/config';
 import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
@@ -13,6 +14,7 @@ export class AppModule {
         QwenConfigModule.register(config, sources),
         TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
         ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer, runnerEnv: extra.runnerEnv }),
+        ChatModule.register({ model: config.model, server: config.server }),
       ],
     };
   }

@@ -10,3 +10,4 @@ export * from './pipeline/chat-pipeline.module';
 export * from './pipeline/generation-events';
 export * from './pipeline/model-catalog';
 export * from './pipeline/sampling-header';
+export * from './http-setup';
