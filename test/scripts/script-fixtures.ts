@@ -4,7 +4,7 @@
  * upstream model repository, and bash runs with a controlled environment. No network.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
@@ -61,7 +61,7 @@ export function copyProjectFiles(root: string, files: string[]): void {
   for (const file of files) {
     mkdirSync(dirname(join(root, file)), { recursive: true });
     copyFileSync(join(REPO_ROOT, file), join(root, file));
-    chmodSync(join(root, file), 0o755);
+    chmodSync(join(root, file), statSync(join(REPO_ROOT, file)).mode & 0o777);
   }
 }
 
