@@ -1,18 +1,71 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
-import { TokenizerEvent, TokenizerSnapshot } from './tokenizer.contract';
+import { ExponentialBackoff } from './backoff';
+import { TokenizerClock, TokenizerTimer } from './tokenizer-clock';
+import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-process';
+import { TokenizerProbe } from './tokenizer-probe';
+import { TokenizerEvent, TokenizerSnapshot, TokenizerStateName, TokenizerUnavailableError } from './tokenizer.contract';
 import { TOKENIZER_OPTIONS, TokenizerModuleOptions } from './tokenizer.options';
+
+/** Pause between two `GET /bos_id` attempts while the server starts. */
+export const START_POLL_MS = 100;
+/** stop(): SIGTERM, then SIGKILL after this long. */
+export const STOP_GRACE_MS = 3000;
+/** After SIGKILL, how long to wait for the exit before going on regardless. */
+export const KILL_WAIT_MS = 2000;
+
+/** What the upstream tokenizer (qwen2.5_tokenizer.py) cannot do; reported at start-up and in the snapshot. */
+export const UPSTREAM_TOKENIZER_LIMITATIONS: readonly string[] = [
+  'custom system prompts are not available: the upstream tokenizer always uses its fixed system prompt',
+  'conversation history is not available: only the last user message reaches the model',
+  'max_tokens and usage counts are not exact: the upstream tokenizer neither cuts the output nor reports generated ids',
+];
+
+const EVENT_TYPES = new Set(['ready', 'turn-start', 'tokens']);
+
+interface ReadyWaiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
 
 /**
  * Starts, health-checks and restarts the tokenizer server process.
- * SKELETON: the API is final, the implementation lands with TokenizerModule.
+ *
+ * - Start-up does not block the application: the process is started in onApplicationBootstrap and
+ *   the state is `starting` until `GET /bos_id` answers (polled for up to startTimeoutMs), then `ready`.
+ * - While ready, `GET /bos_id` is checked every healthIntervalMs (healthTimeoutMs each); after
+ *   healthFailures failures in a row, or when the process exits, it is restarted after an exponential
+ *   back-off (restartInitialDelayMs doubling up to restartMaxDelayMs; starts over after the server was
+ *   ready for restartMaxDelayMs). A start that never becomes ready is `failed` until the next attempt.
+ *   It never gives up: a dead tokenizer is retried at the capped delay, and each attempt is logged.
+ * - stop() (on application shutdown): SIGTERM, wait, SIGKILL. TokenizerProcess also SIGKILLs it if
+ *   the service exits, so it is never left orphaned.
  */
 @Injectable()
-export class TokenizerSupervisor {
+export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('TokenizerSupervisor');
   private readonly snapshotSubject: BehaviorSubject<TokenizerSnapshot>;
   private readonly eventSubject = new Subject<TokenizerEvent>();
+  private backoff: ExponentialBackoff;
+  private child: TokenizerChild | null = null;
+  /** Bumped at every launch, restart and stop: callbacks of an older generation are ignored. */
+  private generation = 0;
+  /** The one pending timer: start poll, health check or restart delay. */
+  private timer: TokenizerTimer | null = null;
+  private startedAt = 0;
+  private readySince: number | null = null;
+  private healthFailuresInRow = 0;
+  private pollInFlight = false;
+  private stopped = false;
+  private waiters: ReadyWaiter[] = [];
 
-  constructor(@Inject(TOKENIZER_OPTIONS) private readonly options: TokenizerModuleOptions) {
+  constructor(
+    @Inject(TOKENIZER_OPTIONS) private options: TokenizerModuleOptions,
+    private readonly tokenizerProcess: TokenizerProcess,
+    private readonly probe: TokenizerProbe,
+    private readonly clock: TokenizerClock,
+  ) {
+    this.backoff = this.newBackoff();
     this.snapshotSubject = new BehaviorSubject<TokenizerSnapshot>({
       state: 'stopped',
       mode: options.tokenizer.mode,
@@ -21,7 +74,7 @@ export class TokenizerSupervisor {
       restarts: 0,
       lastError: null,
       source: null,
-      limitations: [],
+      limitations: limitationsOf(options),
     });
   }
 
@@ -39,18 +92,278 @@ export class TokenizerSupervisor {
     return this.eventSubject.asObservable();
   }
 
-  /** Resolves when the tokenizer answers GET /bos_id (immediately if it already does). */
-  async whenReady(): Promise<void> {
-    throw new Error('not implemented yet');
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts the process if it is not running (does not wait; see whenReady()). */
+  start(): void {
+    if (this.child || this.snapshot().state !== 'stopped') return;
+    this.stopped = false;
+    this.warnAboutMode();
+    this.launch('starting');
+  }
+
+  /**
+   * Resolves when the tokenizer answers GET /bos_id (immediately if it already does).
+   * Rejects with TokenizerUnavailableError when the next start attempt fails, or when stopped.
+   * Before the first start (application bootstrap not reached yet) it simply waits.
+   */
+  whenReady(): Promise<void> {
+    if (this.snapshot().state === 'ready') return Promise.resolve();
+    if (this.stopped) return Promise.reject(new TokenizerUnavailableError('tokenizer unavailable (stopped)'));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Stops the process and starts it again (with new options if given); resolves when ready. */
-  async restart(_reason: string, _options?: TokenizerModuleOptions): Promise<void> {
-    throw new Error('not implemented yet');
+  async restart(reason: string, options?: TokenizerModuleOptions): Promise<void> {
+    const modeChanged = options !== undefined && options.tokenizer.mode !== this.options.tokenizer.mode;
+    if (options) {
+      this.options = options;
+      this.backoff = this.newBackoff();
+      this.update({ mode: options.tokenizer.mode, port: options.tokenizer.port, limitations: limitationsOf(options), source: null });
+    }
+    this.logger.log(`restarting the tokenizer: ${reason}`);
+    this.stopped = false;
+    const generation = ++this.generation;
+    this.clearTimer();
+    const old = this.child;
+    this.child = null;
+    this.readySince = null;
+    this.update({ state: 'restarting', pid: null });
+    const ready = this.whenReady();
+    ready.catch(() => undefined); // the caller gets it below
+    await this.terminate(old, STOP_GRACE_MS);
+    if (generation === this.generation) {
+      if (modeChanged) this.warnAboutMode();
+      this.backoff.reset();
+      this.update({ restarts: this.snapshot().restarts + 1 });
+      this.launch('restarting');
+    }
+    return ready;
   }
 
   /** Stops the process for good (SIGTERM, then SIGKILL); never leaves it orphaned. */
   async stop(): Promise<void> {
-    throw new Error('not implemented yet');
+    this.stopped = true;
+    this.generation++;
+    this.clearTimer();
+    const old = this.child;
+    this.child = null;
+    this.readySince = null;
+    if (old && !old.exited) this.logger.log(`stopping the tokenizer (pid ${old.pid})`);
+    await this.terminate(old, STOP_GRACE_MS);
+    this.update({ state: 'stopped', pid: null });
+    this.rejectWaiters('tokenizer unavailable (stopped)');
   }
+
+  // ------------------------------------------------------------------ start-up
+
+  private launch(state: 'starting' | 'restarting'): void {
+    this.clearTimer();
+    const generation = ++this.generation;
+    this.healthFailuresInRow = 0;
+    this.readySince = null;
+    this.pollInFlight = false;
+    const { mode, host, port } = this.options.tokenizer;
+    let child: TokenizerChild;
+    try {
+      child = this.tokenizerProcess.start(this.options);
+    } catch (error) {
+      this.update({ state, pid: null });
+      this.startFailed(generation, `cannot start the tokenizer: ${(error as Error).message}`);
+      return;
+    }
+    this.child = child;
+    this.startedAt = this.clock.now();
+    this.update({ state, pid: child.pid, source: null });
+    this.logger.log(`tokenizer ${state === 'starting' ? 'starting' : 'restarting'} (${mode}, pid ${child.pid}, ${host}:${port})`);
+    child.onMessage((message) => this.onMessage(generation, message));
+    child.onExit((exit) => this.onExit(generation, child, exit));
+    this.schedule(generation, START_POLL_MS, () => this.pollStart(generation));
+  }
+
+  private async pollStart(generation: number): Promise<void> {
+    this.pollInFlight = true;
+    const failure = await this.probe.bosId(this.options.tokenizer.host, this.options.tokenizer.port, this.options.tokenizer.healthTimeoutMs);
+    if (generation !== this.generation) return;
+    this.pollInFlight = false;
+    if (failure === null) return this.becomeReady(generation);
+    const waited = this.clock.now() - this.startedAt;
+    if (waited >= this.options.tokenizer.startTimeoutMs) {
+      this.startFailed(generation, `no answer to GET /bos_id within ${this.options.tokenizer.startTimeoutMs} ms (${failure})`);
+    } else {
+      this.schedule(generation, START_POLL_MS, () => this.pollStart(generation));
+    }
+  }
+
+  private becomeReady(generation: number): void {
+    this.readySince = this.clock.now();
+    this.update({ state: 'ready' });
+    const snapshot = this.snapshot();
+    this.logger.log(
+      `tokenizer ready (pid ${snapshot.pid}${snapshot.source ? `, tokenizer files from ${snapshot.source}` : ''}) after ${this.readySince - this.startedAt} ms`,
+    );
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    this.scheduleHealthCheck(generation);
+  }
+
+  private startFailed(generation: number, reason: string): void {
+    if (generation !== this.generation) return;
+    this.scheduleRestart(reason, 'failed');
+    this.rejectWaiters(`tokenizer unavailable: ${reason}`);
+  }
+
+  // ------------------------------------------------------------------ while running
+
+  private scheduleHealthCheck(generation: number): void {
+    this.schedule(generation, this.options.tokenizer.healthIntervalMs, () => this.checkHealth(generation));
+  }
+
+  private async checkHealth(generation: number): Promise<void> {
+    const { host, port, healthTimeoutMs, healthFailures } = this.options.tokenizer;
+    const failure = await this.probe.bosId(host, port, healthTimeoutMs);
+    if (generation !== this.generation) return;
+    if (failure === null) {
+      this.healthFailuresInRow = 0;
+      this.scheduleHealthCheck(generation);
+      return;
+    }
+    this.healthFailuresInRow += 1;
+    this.logger.warn(`tokenizer health check failed (${this.healthFailuresInRow}/${healthFailures}): ${failure}`);
+    if (this.healthFailuresInRow >= healthFailures) {
+      this.scheduleRestart(`${this.healthFailuresInRow} health checks failed in a row (last: ${failure})`, 'restarting');
+    } else {
+      this.scheduleHealthCheck(generation);
+    }
+  }
+
+  private onExit(generation: number, child: TokenizerChild, exit: TokenizerExit): void {
+    if (this.child === child) this.child = null;
+    if (generation !== this.generation) return; // an exit we caused (restart, stop)
+    const how = describeExit(exit);
+    if (this.snapshot().state === 'ready') {
+      this.scheduleRestart(`the process exited (${how})`, 'restarting');
+    } else {
+      this.startFailed(generation, `the process exited before it was ready (${how})`);
+    }
+  }
+
+  private onMessage(generation: number, message: unknown): void {
+    if (generation !== this.generation || !isTokenizerEvent(message)) return;
+    if (message.type === 'ready') {
+      this.update({ source: message.source });
+      const state = this.snapshot().state;
+      // It says it listens: check right away instead of at the next poll.
+      if ((state === 'starting' || state === 'restarting') && !this.pollInFlight) {
+        this.schedule(generation, 0, () => this.pollStart(generation));
+      }
+    }
+    this.eventSubject.next(message);
+  }
+
+  // ------------------------------------------------------------------ restarts
+
+  /** Kills what is left of the current process and launches a new one after the back-off delay. */
+  private scheduleRestart(reason: string, state: Extract<TokenizerStateName, 'restarting' | 'failed'>): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    if (this.readySince !== null && now - this.readySince >= this.options.tokenizer.restartMaxDelayMs) this.backoff.reset();
+    this.readySince = null;
+    const generation = ++this.generation;
+    this.clearTimer();
+    const old = this.child;
+    this.child = null;
+    old?.kill('SIGKILL'); // hung or half-started: nothing to save
+    const delay = this.backoff.next();
+    this.update({ state, pid: null, lastError: reason });
+    this.logger.warn(
+      `tokenizer ${state === 'failed' ? 'failed to start' : 'stopped working'}: ${reason}; restart #${this.snapshot().restarts + 1} in ${delay} ms`,
+    );
+    this.schedule(generation, delay, async () => {
+      // The port is only free once the old process is gone.
+      if (old && !old.exited) await this.waitForExit(old, KILL_WAIT_MS);
+      if (generation !== this.generation || this.stopped) return;
+      this.update({ restarts: this.snapshot().restarts + 1 });
+      this.launch('restarting');
+    });
+  }
+
+  private async terminate(child: TokenizerChild | null, graceMs: number): Promise<void> {
+    if (!child || child.exited) return;
+    child.kill('SIGTERM');
+    if (await this.waitForExit(child, graceMs)) return;
+    this.logger.warn(`the tokenizer (pid ${child.pid}) ignored SIGTERM for ${graceMs} ms: SIGKILL`);
+    child.kill('SIGKILL');
+    await this.waitForExit(child, KILL_WAIT_MS);
+  }
+
+  /** True when the child exited within `ms`. */
+  private waitForExit(child: TokenizerChild, ms: number): Promise<boolean> {
+    if (child.exited) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(child.exited), ms);
+      child.onExit(() => {
+        this.clock.clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private schedule(generation: number, ms: number, task: () => void | Promise<void>): void {
+    this.clearTimer();
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      if (generation !== this.generation) return;
+      Promise.resolve()
+        .then(task)
+        .catch((error: unknown) => this.logger.error(`tokenizer supervision error: ${(error as Error).message}`));
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private rejectWaiters(message: string): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(new TokenizerUnavailableError(message));
+  }
+
+  private update(patch: Partial<TokenizerSnapshot>): void {
+    this.snapshotSubject.next({ ...this.snapshotSubject.value, ...patch });
+  }
+
+  private newBackoff(): ExponentialBackoff {
+    return new ExponentialBackoff(this.options.tokenizer.restartInitialDelayMs, this.options.tokenizer.restartMaxDelayMs);
+  }
+
+  private warnAboutMode(): void {
+    if (this.options.tokenizer.mode !== 'upstream') return;
+    this.logger.warn(`upstream tokenizer mode (${this.options.tokenizer.python} qwen2.5_tokenizer.py): ${UPSTREAM_TOKENIZER_LIMITATIONS.join('; ')}`);
+  }
+}
+
+function limitationsOf(options: TokenizerModuleOptions): string[] {
+  return options.tokenizer.mode === 'upstream' ? [...UPSTREAM_TOKENIZER_LIMITATIONS] : [];
+}
+
+function describeExit(exit: TokenizerExit): string {
+  if (exit.error) return exit.error;
+  if (exit.signal) return `signal ${exit.signal}`;
+  return `code ${exit.code}`;
+}
+
+function isTokenizerEvent(message: unknown): message is TokenizerEvent {
+  return typeof message === 'object' && message !== null && EVENT_TYPES.has((message as { type?: unknown }).type as string);
 }

@@ -1,4 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TokenizerClient } from './tokenizer-client';
+import { TokenizerClock } from './tokenizer-clock';
+import { TokenizerProbe } from './tokenizer-probe';
+import { TokenizerProcess } from './tokenizer-process';
 import { TOKENIZER_OPTIONS, TokenizerModuleOptions } from './tokenizer.options';
 import { TokenizerSupervisor } from './tokenizer-supervisor';
 
@@ -6,6 +10,7 @@ import { TokenizerSupervisor } from './tokenizer-supervisor';
  * Owns the tokenizer server process the runner calls over HTTP: starts it, health-checks it,
  * restarts it, and gives the rest of the service a typed client for it.
  * Registered once by the application; global so ModelModule and HealthModule can inject it.
+ * Tests swap TokenizerProcess / TokenizerProbe / TokenizerClock with overrideProvider().
  */
 @Module({})
 export class TokenizerModule {
@@ -13,8 +18,15 @@ export class TokenizerModule {
     return {
       module: TokenizerModule,
       global: true,
-      providers: [{ provide: TOKENIZER_OPTIONS, useValue: options }, TokenizerSupervisor],
-      exports: [TOKENIZER_OPTIONS, TokenizerSupervisor],
+      providers: [
+        { provide: TOKENIZER_OPTIONS, useValue: options },
+        TokenizerClock,
+        TokenizerProcess,
+        TokenizerProbe,
+        TokenizerSupervisor,
+        TokenizerClient,
+      ],
+      exports: [TOKENIZER_OPTIONS, TokenizerClock, TokenizerProcess, TokenizerProbe, TokenizerSupervisor, TokenizerClient],
     };
   }
 }
