@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ChatModuleOptions } from './chat.options';
+import { OllamaModule } from './ollama/ollama.module';
 import { OpenAiModule } from './openai/openai.module';
 import { ChatPipelineModule } from './pipeline/chat-pipeline.module';
 
@@ -13,7 +14,7 @@ export class ChatModule {
   static register(options: ChatModuleOptions): DynamicModule {
     return {
       module: ChatModule,
-      imports: [ChatPipelineModule.register(options), OpenAiModule],
+      imports: [ChatPipelineModule.register(options), OpenAiModule, OllamaModule],
       exports: [ChatPipelineModule],
     };
   }

@@ -1,6 +1,7 @@
 import { Global, INestApplication, Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { MetricsService, RequestObservation } from '@qwen/health/metrics/metrics.service';
 import { ModelService } from '@qwen/model/model.service';
 import { ChatModule } from '../chat.module';
 import { ChatModuleOptions } from '../chat.options';
@@ -17,6 +18,8 @@ export interface ChatTestAppOptions {
 export interface ChatTestApp {
   app: INestApplication;
   model: FakeModelService;
+  /** What the pipeline reported to MetricsService.observeRequest, in order. */
+  observations: RequestObservation[];
   /** Base URL when started with listen: true. */
   url: string;
   close(): Promise<void>;
@@ -25,9 +28,17 @@ export interface ChatTestApp {
 /** A Nest app with ChatModule over a FakeModelService (no runner, no tokenizer). */
 export async function createChatTestApp(options: ChatTestAppOptions = {}, listen = false): Promise<ChatTestApp> {
   const model = new FakeModelService();
+  const observations: RequestObservation[] = [];
+  const metrics: Pick<MetricsService, 'observeRequest'> = { observeRequest: (o) => void observations.push(o) };
 
   @Global()
-  @Module({ providers: [{ provide: ModelService, useValue: model }], exports: [ModelService] })
+  @Module({
+    providers: [
+      { provide: ModelService, useValue: model },
+      { provide: MetricsService, useValue: metrics },
+    ],
+    exports: [ModelService, MetricsService],
+  })
   class FakeModelModule {}
 
   const chatOptions: ChatModuleOptions = {
@@ -36,6 +47,7 @@ export async function createChatTestApp(options: ChatTestAppOptions = {}, listen
   };
   const moduleRef = await Test.createTestingModule({ imports: [FakeModelModule, ChatModule.register(chatOptions)] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  app.disable('x-powered-by');
   applyChatHttpSettings(app, { bodyLimit: options.bodyLimit ?? '1mb', corsOrigins: chatOptions.server.corsOrigins });
   let url = '';
   if (listen) {
@@ -45,5 +57,5 @@ export async function createChatTestApp(options: ChatTestAppOptions = {}, listen
   } else {
     await app.init();
   }
-  return { app, model, url, close: () => app.close() };
+  return { app, model, observations, url, close: () => app.close() };
 }

@@ -53,10 +53,12 @@ export class FakeModelService {
     top_p: 0.8,
   };
   private cancelWaiters: Array<(id: string) => void> = [];
+  private requestWaiters: Array<(request: GenerationRequest) => void> = [];
 
   generate(request: GenerationRequest): Observable<GenerationEvent> {
     return new Observable<GenerationEvent>((subscriber) => {
       this.requests.push(request);
+      for (const waiter of this.requestWaiters.splice(0)) waiter(request);
       let ended = false;
       const result = this.behaviour(request);
       const source = Array.isArray(result) ? new Observable<GenerationEvent>((s) => {
@@ -92,6 +94,18 @@ export class FakeModelService {
       this.cancelWaiters.push((id) => {
         clearTimeout(timer);
         resolve(id);
+      });
+    });
+  }
+
+  /** Resolves with the next request generate() is subscribed for (or the latest one, if any came already). */
+  whenRequested(ms = 5000): Promise<GenerationRequest> {
+    if (this.requests.length) return Promise.resolve(this.requests[this.requests.length - 1]);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no request reached the model within ${ms} ms`)), ms);
+      this.requestWaiters.push((request) => {
+        clearTimeout(timer);
+        resolve(request);
       });
     });
   }

@@ -59,7 +59,7 @@ export function IsLegacyPrompt(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) => typeof value === 'string' || (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string'),
         defaultMessage: (args?: ValidationArguments) =>
-          Array.isArray(args?.value) && args.value.length > 1
+          Array.isArray(args?.value) && args.value.length > 1 && args.value.every((p: unknown) => typeof p === 'string')
             ? '$property: only one prompt per request is supported'
             : '$property must be a string or an array of one string (token-id prompts are not supported)',
       },

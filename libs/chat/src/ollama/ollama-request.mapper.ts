@@ -1,0 +1,106 @@
+import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
+import type { ChatGenerationRequest } from '../pipeline/chat-pipeline';
+import { ollamaBadRequest } from './ollama-http-error';
+import { OllamaChatRequestDto, OllamaGenerateRequestDto, OllamaGenerationBaseDto, OllamaMessageDto } from './ollama-request.dto';
+import { IGNORED_OPTIONS_HEADER, NUM_CTX_HEADER } from './ollama.constants';
+
+/** What one /api/chat or /api/generate request asks of the model. */
+export interface OllamaGenerationPlan {
+  /** The name to answer with: Ollama echoes the requested name. */
+  model: string;
+  /** Ollama's default is TRUE. */
+  stream: boolean;
+  /** null for an empty request (no messages / no prompt): Ollama only loads the model and says so. */
+  request: ChatGenerationRequest | null;
+  /** Honest response headers about options that could not be applied as asked. */
+  headers: Record<string, string>;
+}
+
+/** Options that are applied per request; every other option is reported as ignored. */
+const APPLIED_OPTIONS = new Set(['num_predict', 'stop', 'num_ctx']);
+const OPTION_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_LISTED_OPTIONS = 24;
+
+/** POST /api/chat → generation request. `contextWindow` is the runner's max_token_len (null before the first load). */
+export function planChat(dto: OllamaChatRequestDto, raw: Record<string, unknown>, contextWindow: number | null): OllamaGenerationPlan {
+  rejectUnsupported(dto);
+  if (dto.tools && dto.tools.length > 0) {
+    throw ollamaBadRequest(`"${dto.model}" does not support tools: tool calling is not implemented by this server yet`);
+  }
+  const messages = (dto.messages ?? []).map(toChatMessage);
+  const request = messages.length > 0 ? { messages, ...generationOptions(dto) } : null;
+  return { model: dto.model, stream: dto.stream ?? true, request, headers: optionHeaders(raw, contextWindow) };
+}
+
+/** POST /api/generate → generation request: `raw` sends the prompt as is, otherwise `system` + `prompt` as a conversation. */
+export function planGenerate(dto: OllamaGenerateRequestDto, raw: Record<string, unknown>, contextWindow: number | null): OllamaGenerationPlan {
+  rejectUnsupported(dto);
+  if (dto.suffix) throw ollamaBadRequest(`"${dto.model}" does not support insert: suffix (fill-in-the-middle) is not supported`);
+  if (dto.images && dto.images.length > 0) throw ollamaBadRequest('images are not supported: this model is text-only');
+  if (dto.context && dto.context.length > 0) {
+    throw ollamaBadRequest('context is not supported: send the whole conversation with /api/chat instead');
+  }
+  if (dto.template) throw ollamaBadRequest('template is not supported: the model\'s own chat template is always used (or set "raw": true)');
+  const prompt = dto.prompt ?? '';
+  let request: ChatGenerationRequest | null = null;
+  if (prompt !== '') {
+    if (dto.raw) {
+      request = { prompt, ...generationOptions(dto) };
+    } else {
+      const messages: ChatMessage[] = dto.system ? [{ role: 'system', content: dto.system }] : [];
+      messages.push({ role: 'user', content: prompt });
+      request = { messages, ...generationOptions(dto) };
+    }
+  }
+  return { model: dto.model, stream: dto.stream ?? true, request, headers: optionHeaders(raw, contextWindow) };
+}
+
+function rejectUnsupported(dto: OllamaGenerationBaseDto): void {
+  const format = dto.format;
+  if (format !== undefined && format !== null && format !== '') {
+    throw ollamaBadRequest('format is not supported yet: structured outputs and JSON mode are not implemented by this server');
+  }
+  const think = dto.think;
+  if (think !== undefined && think !== null && think !== false) {
+    throw ollamaBadRequest(`"${dto.model}" does not support thinking`);
+  }
+}
+
+function toChatMessage(message: OllamaMessageDto, index: number): ChatMessage {
+  if (message.images && message.images.length > 0) {
+    throw ollamaBadRequest(`messages.${index}.images: images are not supported: this model is text-only`);
+  }
+  if (message.tool_calls && message.tool_calls.length > 0) {
+    throw ollamaBadRequest(`messages.${index}.tool_calls: tool calling is not implemented by this server yet`);
+  }
+  const out: ChatMessage = { role: message.role, content: message.content ?? '' };
+  if (message.role === 'tool' && message.tool_name) out.name = message.tool_name;
+  return out;
+}
+
+/** num_predict (≤ 0, e.g. -1 or -2, means no limit: the room the window leaves) and stop. */
+function generationOptions(dto: OllamaGenerationBaseDto): Pick<ChatGenerationRequest, 'maxTokens' | 'stop'> {
+  const options = dto.options ?? {};
+  const out: Pick<ChatGenerationRequest, 'maxTokens' | 'stop'> = {};
+  if (typeof options.num_predict === 'number' && options.num_predict > 0) out.maxTokens = options.num_predict;
+  const stop = typeof options.stop === 'string' ? [options.stop] : (options.stop ?? []);
+  const nonEmpty = stop.filter((s) => s !== '');
+  if (nonEmpty.length > 0) out.stop = nonEmpty;
+  return out;
+}
+
+/**
+ * The runner samples with the settings it loaded (X-Qwen-Sampling, set by the pipeline) and its
+ * window is fixed at load: per-request sampling options are listed as ignored, and `num_ctx` is
+ * answered with the window really used.
+ */
+function optionHeaders(raw: Record<string, unknown>, contextWindow: number | null): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const options = raw.options;
+  if (!options || typeof options !== 'object') return headers;
+  const ignored = Object.keys(options).filter((key) => !APPLIED_OPTIONS.has(key) && OPTION_NAME.test(key));
+  if (ignored.length > 0) headers[IGNORED_OPTIONS_HEADER] = ignored.slice(0, MAX_LISTED_OPTIONS).join(', ');
+  const numCtx = (options as Record<string, unknown>).num_ctx;
+  if (typeof numCtx === 'number') headers[NUM_CTX_HEADER] = `requested=${numCtx}; used=${contextWindow ?? 'unknown'}`;
+  return headers;
+}

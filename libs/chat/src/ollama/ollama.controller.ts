@@ -1,0 +1,103 @@
+import { All, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ChatPipeline } from '../pipeline/chat-pipeline';
+import { OllamaGenerationService } from './ollama-generation.service';
+import { OllamaHttpError } from './ollama-http-error';
+import { OllamaModelInfo, OllamaRunningEntry, OllamaShowResponse, OllamaTagEntry } from './ollama-model-info';
+import { ndjsonLine } from './ollama-ndjson.writer';
+import { OllamaRequestReader } from './ollama-request-reader';
+import { OllamaChatRequestDto, OllamaGenerateRequestDto, OllamaModelNameRequestDto } from './ollama-request.dto';
+import { planChat, planGenerate } from './ollama-request.mapper';
+import { NDJSON_CONTENT_TYPE, OLLAMA_COMPATIBLE_VERSION } from './ollama.constants';
+
+/** `GET|HEAD /`: Ollama clients probe the server with it. */
+@Controller()
+export class OllamaRootController {
+  @Get()
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  root(): string {
+    return 'Ollama is running';
+  }
+}
+
+/** The Ollama API (docs/api.md of Ollama): thin handlers that validate and delegate. */
+@Controller('api')
+export class OllamaApiController {
+  constructor(
+    private readonly reader: OllamaRequestReader,
+    private readonly modelInfo: OllamaModelInfo,
+    private readonly generation: OllamaGenerationService,
+    private readonly pipeline: ChatPipeline,
+  ) {}
+
+  @Get('version')
+  version(): { version: string } {
+    return { version: OLLAMA_COMPATIBLE_VERSION };
+  }
+
+  @Get('tags')
+  async tags(): Promise<{ models: OllamaTagEntry[] }> {
+    return { models: [await this.modelInfo.tag()] };
+  }
+
+  @Get('ps')
+  async ps(): Promise<{ models: OllamaRunningEntry[] }> {
+    const running = await this.modelInfo.running();
+    return { models: running ? [running] : [] };
+  }
+
+  @Post('show')
+  @HttpCode(200)
+  async show(@Req() req: Request): Promise<OllamaShowResponse> {
+    const { dto } = await this.reader.read(req, OllamaModelNameRequestDto);
+    this.modelInfo.assertServed(requiredName(dto));
+    return this.modelInfo.show();
+  }
+
+  /** The configured model is already local: success (streamed as status lines by default); any other name is 404. */
+  @Post('pull')
+  async pull(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const { dto } = await this.reader.read(req, OllamaModelNameRequestDto);
+    const name = requiredName(dto);
+    if (!this.modelInfo.isOwnName(name)) {
+      throw new OllamaHttpError(404, `pull model manifest: file does not exist: this server serves only ${this.modelInfo.name} and cannot download '${name}'`);
+    }
+    if (dto.stream === false) {
+      res.status(200).json({ status: 'success' });
+      return;
+    }
+    res.status(200).type(NDJSON_CONTENT_TYPE);
+    res.write(ndjsonLine({ status: `${this.modelInfo.name} is already available locally` }));
+    res.end(ndjsonLine({ status: 'success' }));
+  }
+
+  @Post('chat')
+  async chat(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const exchange = this.pipeline.open(req, res, 'ollama');
+    const { dto, raw } = await this.reader.read(req, OllamaChatRequestDto);
+    await this.generation.run(exchange, 'chat', planChat(dto, raw, this.modelInfo.snapshot().maxTokenLen));
+  }
+
+  @Post('generate')
+  async generate(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const exchange = this.pipeline.open(req, res, 'ollama');
+    const { dto, raw } = await this.reader.read(req, OllamaGenerateRequestDto);
+    await this.generation.run(exchange, 'generate', planGenerate(dto, raw, this.modelInfo.snapshot().maxTokenLen));
+  }
+
+  @All(['embed', 'embeddings'])
+  embeddings(): never {
+    throw new OllamaHttpError(501, 'embeddings are not supported: this server runs a chat model only');
+  }
+
+  @All(['create', 'copy', 'delete', 'push', 'blobs/*digest'])
+  modelManagement(): never {
+    throw new OllamaHttpError(501, 'not supported: this server serves one fixed model; it cannot create, copy, delete or push models');
+  }
+}
+
+function requiredName(dto: OllamaModelNameRequestDto): string {
+  const name = dto.model || dto.name;
+  if (!name) throw new OllamaHttpError(400, 'model is required');
+  return name;
+}
