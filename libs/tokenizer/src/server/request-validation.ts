@@ -1,0 +1,65 @@
+import type { ChatRole } from '../tokenizer.contract';
+import type { RenderableMessage } from '../core/chat-template-renderer';
+import type { FitRequest } from '../core/prompt-fitter';
+
+/** A request body the server cannot use; answered as 400 `{"error":{"code":"invalid_request","message"}}`. */
+export class InvalidRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+const ROLES: readonly ChatRole[] = ['system', 'developer', 'user', 'assistant', 'tool'];
+
+type Body = Record<string, unknown>;
+
+export function asBody(body: unknown): Body {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequestError('the body must be a JSON object');
+  return body as Body;
+}
+
+/** `token_ids` (the runner's field) or `tokens`: an array of integers. */
+export function parseTokenIds(body: Body): number[] {
+  const ids = body.token_ids ?? body.tokens;
+  if (!Array.isArray(ids) || !ids.every((id) => Number.isInteger(id))) {
+    throw new InvalidRequestError('token_ids (or tokens) must be an array of integers');
+  }
+  return ids as number[];
+}
+
+export function parseMessages(value: unknown): RenderableMessage[] {
+  if (!Array.isArray(value)) throw new InvalidRequestError('messages must be an array');
+  return value.map((message, index) => {
+    if (!message || typeof message !== 'object') throw new InvalidRequestError(`messages[${index}] must be an object`);
+    const { role, content, name } = message as Body;
+    if (!ROLES.includes(role as ChatRole)) throw new InvalidRequestError(`messages[${index}].role must be one of ${ROLES.join(', ')}`);
+    const textual =
+      typeof content === 'string' ||
+      content === null ||
+      content === undefined ||
+      (Array.isArray(content) && content.every((part) => part && typeof part === 'object' && typeof (part as Body).type === 'string'));
+    if (!textual) throw new InvalidRequestError(`messages[${index}].content must be a string or an array of content parts`);
+    if (name !== undefined && typeof name !== 'string') throw new InvalidRequestError(`messages[${index}].name must be a string`);
+    return { role, content, ...(name !== undefined ? { name } : {}) } as RenderableMessage;
+  });
+}
+
+/** POST /prompts body (RegisterPromptRequest). */
+export function parseRegisterPrompt(body: Body): FitRequest {
+  const { messages, prompt, contextWindow, maxTokens, dropOldTurns } = body;
+  if ((messages === undefined) === (prompt === undefined)) throw new InvalidRequestError('give exactly one of messages or prompt');
+  if (prompt !== undefined && typeof prompt !== 'string') throw new InvalidRequestError('prompt must be a string');
+  if (!Number.isInteger(contextWindow) || (contextWindow as number) < 1) throw new InvalidRequestError('contextWindow must be an integer >= 1');
+  if (maxTokens !== undefined && maxTokens !== null && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) {
+    throw new InvalidRequestError('maxTokens must be an integer >= 1');
+  }
+  if (dropOldTurns !== undefined && typeof dropOldTurns !== 'boolean') throw new InvalidRequestError('dropOldTurns must be a boolean');
+  return {
+    messages: messages === undefined ? undefined : parseMessages(messages),
+    prompt: prompt as string | undefined,
+    contextWindow: contextWindow as number,
+    maxTokens: maxTokens as number | null | undefined,
+    dropOldTurns: dropOldTurns as boolean | undefined,
+  };
+}
