@@ -1,5 +1,6 @@
-import type { TimerHandle } from './model-clock';
 import { QueueFullError, QueueTimeoutError } from './model.contract';
+
+type TimerHandle = ReturnType<typeof setTimeout>;
 
 /** The clock and timers the queue uses (ModelClock fits; a test passes a fake). */
 export interface QueueClock {

@@ -232,6 +232,13 @@ describe(ReplFramer.name, () => {
       expect(framer.push(emoji[1])).toEqual([{ type: 'text', text: emoji }]);
     });
 
+    it('releases a held half of a surrogate pair as text when a footer follows it directly', () => {
+      const stream = `broken \uD83D${logRecord('N', 'Run', 610, 'hit eos,avg 1.00 token/s\n')}>> `;
+      for (const { pieces } of cuttings(stream, 5)) {
+        expect(textOf(runTurn('', () => pieces))).toBe('broken \uD83D');
+      }
+    });
+
     it('reads the footer figure, or null when it is not a number', () => {
       expect(runTurn(turnStream('x', '0.99'))).toContainEqual({ type: 'footer', tokensPerSecond: 0.99 });
       expect(runTurn(turnStream('x', 'nan'))).toContainEqual({ type: 'footer', tokensPerSecond: null });
@@ -271,6 +278,7 @@ describe(ReplFramer.name, () => {
       ['a single newline', '\n'],
       ['Chinese and emoji', '你好！我是通义千问。😀👍🏽 ✅\n第二行'],
       ['a bare \\r', 'progress\rover'],
+      ['a lone half of a surrogate pair at the end', 'broken \uD83D'],
       ['text starting like the typed line', `${HANDLE.slice(0, 6)}… is not the handle`],
       ['the typed line itself, not at the start', `x${HANDLE}\n`],
       ['a long line', 'word '.repeat(3000)],
