@@ -206,7 +206,7 @@ install_unit() {
   chmod 0644 "$unit.new"
   mv -f "$unit.new" "$unit"
   systemctl daemon-reload
-  systemctl enable "$SERVICE_NAME" >/dev/null 2>&1
+  systemctl enable "$SERVICE_NAME" >/dev/null
   say "installed and enabled $unit"
   if [ "$start_now" -eq 1 ]; then
     systemctl restart "$SERVICE_NAME"
