@@ -147,6 +147,23 @@ describe(ReplFramer.name, () => {
       expect(framer.push(progressUpdate(2))).toEqual([{ type: 'progress', step: 2, total: 31, text: 'embed_selector init ok' }]);
     });
 
+    it('is tolerant about bar glyphs and spacing, and about a \\n after the last reset code', () => {
+      const framer = new ReplFramer();
+      const docForm = `${ESC}[1;30;33m\r 3% | ███ | 1 /  31 [0.00s<0.06s, 500.00 count/s] ${ESC}[1;30;32mtokenizer init ok${ESC}[0m`;
+      const ascii = `${ESC}[1;30;33m\r100%|##########|31/31[9s<9s,3.4 count/s]${ESC}[1;30;32minit post axmodel ok${ESC}[0m\n`;
+      expect(feed(framer, charByChar(docForm + ascii + logRecord('I', 'Init', 226, 'max_token_len : 1024')))).toEqual([
+        { type: 'progress', step: 1, total: 31, text: 'tokenizer init ok' },
+        { type: 'progress', step: 31, total: 31, text: 'init post axmodel ok' },
+        { type: 'log', level: 'I', fn: 'Init', line: 226, text: 'max_token_len : 1024' },
+        { type: 'max-token-len', value: 1024 },
+      ]);
+    });
+
+    it('is strict about the markers: a redraw without its step-text colour is only a line', () => {
+      const events = new ReplFramer().push(`${ESC}[1;30;33m\r 3% | 1 / 31 tokenizer init ok${ESC}[0m\n`);
+      expect(events).toEqual([{ type: 'line', text: ' 3% | 1 / 31 tokenizer init ok' }]);
+    });
+
     it('reports ready as soon as ">> " is printed, with nothing after it', () => {
       const stream = startupStream();
       const framer = new ReplFramer();
