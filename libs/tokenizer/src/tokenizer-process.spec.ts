@@ -1,0 +1,119 @@
+import type { TokenizerConfig } from '@qwen/config';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TokenizerChild, TokenizerExit, TokenizerProcess, tokenizerLaunch } from './tokenizer-process';
+import { TokenizerModuleOptions } from './tokenizer.options';
+
+const TOKENIZER = {
+  mode: 'builtin',
+  host: '127.0.0.1',
+  port: 12345,
+  python: 'python3',
+  handleTtlMs: 120000,
+  defaultSystemPrompt: null,
+} as TokenizerConfig;
+
+function exitOf(child: TokenizerChild): Promise<TokenizerExit> {
+  return new Promise((resolve) => child.onExit(resolve));
+}
+
+describe(tokenizerLaunch.name, () => {
+  const paths = { modelDir: '/models/qwen', logDir: '/var/log/qwen', runDir: '/run/qwen' };
+
+  it('forks our compiled server from the install root in builtin mode', () => {
+    const launch = tokenizerLaunch({ tokenizer: { ...TOKENIZER, defaultSystemPrompt: 'Be brief.' }, paths }, '/opt/qwen-chat');
+    expect(launch).toEqual({
+      kind: 'fork',
+      command: '/opt/qwen-chat/dist/apps/tokenizer-server/src/main.js',
+      args: ['--host', '127.0.0.1', '--port', '12345', '--model-dir', '/models/qwen', '--handle-ttl-ms', '120000', '--default-system-prompt', 'Be brief.'],
+      cwd: '/opt/qwen-chat',
+      logFile: '/var/log/qwen/tokenizer.log',
+    });
+  });
+
+  it('leaves out --default-system-prompt when none is configured', () => {
+    expect(tokenizerLaunch({ tokenizer: TOKENIZER, paths }, '/opt/q').args).not.toContain('--default-system-prompt');
+  });
+
+  it('runs qwen2.5_tokenizer.py with the configured python from the model directory in upstream mode', () => {
+    const launch = tokenizerLaunch({ tokenizer: { ...TOKENIZER, mode: 'upstream', python: '/usr/bin/python3.11', port: 2345 }, paths }, '/opt/q');
+    expect(launch).toEqual({
+      kind: 'spawn',
+      command: '/usr/bin/python3.11',
+      args: ['qwen2.5_tokenizer.py', '--host', '127.0.0.1', '--port', '2345'],
+      cwd: '/models/qwen',
+      logFile: '/var/log/qwen/tokenizer.log',
+    });
+  });
+});
+
+describe(TokenizerProcess.name, () => {
+  let root: string;
+  let options: TokenizerModuleOptions;
+  const processes = new TokenizerProcess();
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'tokenizer-process-'));
+    const modelDir = join(root, 'model');
+    // Upstream mode with node as the "python": the script is JavaScript, which is all this test needs.
+    mkdirSync(modelDir);
+    writeFileSync(
+      join(modelDir, 'qwen2.5_tokenizer.py'),
+      `process.stdout.write('fake tokenizer ' + process.argv.slice(2).join(' ') + ' in ' + process.cwd() + '\\n');
+       if (process.argv.includes('1')) process.exit(3);
+       setInterval(() => undefined, 1000);`,
+    );
+    options = {
+      tokenizer: { ...TOKENIZER, mode: 'upstream', python: process.execPath, port: 2345 },
+      paths: { modelDir, logDir: join(root, 'logs', 'nested'), runDir: join(root, 'run') },
+    };
+  });
+
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('starts the process, appends its output to tokenizer.log, and reports its exit signal', async () => {
+    const child = processes.start(options);
+    const exited = exitOf(child);
+    expect(child.pid).toEqual(expect.any(Number));
+    const logFile = join(root, 'logs', 'nested', 'tokenizer.log');
+    await waitFor(() => readFileSync(logFile, 'utf8').includes('fake tokenizer'));
+    child.kill('SIGTERM');
+    await expect(exited).resolves.toEqual({ code: null, signal: 'SIGTERM' });
+    expect(child.exited).toBe(true);
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('==== tokenizer start');
+    expect(log).toContain(`fake tokenizer --host 127.0.0.1 --port 2345 in ${options.paths.modelDir}`);
+    expect(log).toContain('==== tokenizer exit code= signal=SIGTERM');
+  });
+
+  it('reports the exit code of a process that ends by itself', async () => {
+    const child = processes.start({ ...options, tokenizer: { ...options.tokenizer, port: 1 } });
+    await expect(exitOf(child)).resolves.toEqual({ code: 3, signal: null });
+  });
+
+  it('reports an interpreter that does not exist as an exit with an error', async () => {
+    const child = processes.start({ ...options, tokenizer: { ...options.tokenizer, python: join(root, 'no-such-python') } });
+    const exit = await exitOf(child);
+    expect(exit.error).toContain('ENOENT');
+    expect(child.exited).toBe(true);
+  });
+
+  it('refuses to start when the upstream script is missing', () => {
+    rmSync(join(options.paths.modelDir, 'qwen2.5_tokenizer.py'));
+    expect(() => processes.start(options)).toThrow(/qwen2\.5_tokenizer\.py is missing/);
+  });
+});
+
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      if (condition()) return;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
