@@ -27,6 +27,7 @@ export class QwenTokenizer {
     readonly files: TokenizerFiles | null = null,
   ) {
     for (const [id, token] of engine.get_added_tokens_decoder()) this.addedTokenBytes.set(id, utf8.encode(token.content));
+    releaseConstructionData(engine);
   }
 
   /** Reads both files synchronously (once, at start-up). */
@@ -72,5 +73,20 @@ export class QwenTokenizer {
 
   private isKnownId(id: number): boolean {
     return Number.isInteger(id) && id >= 0 && this.engine.id_to_token(id) !== undefined;
+  }
+}
+
+/**
+ * @huggingface/tokenizers keeps the parsed tokenizer.json (the vocabulary and 151k merges, ~30 MB of heap)
+ * after building its own maps from it; only its constructors read it. Dropping those references keeps
+ * the tokenizer process small (the tests exercise the engine after this).
+ */
+function releaseConstructionData(engine: Tokenizer): void {
+  const internals = engine as unknown as { tokenizer?: unknown; config?: unknown; model?: { config?: unknown; merges?: unknown } | null };
+  delete internals.tokenizer;
+  delete internals.config;
+  if (internals.model) {
+    delete internals.model.config;
+    delete internals.model.merges;
   }
 }
