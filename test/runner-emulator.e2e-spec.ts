@@ -312,6 +312,17 @@ describe('runner emulator (main_axcl_x86 under a pty)', () => {
   it('Ctrl-C at ">> " does nothing and does not leak into the next turn', async () => {
     const runner = await ready({ QWEN_EMU_REPEAT: '2' });
     runner.write('\x03');
+    // The terminal discards pending input when it sees ^C: type empty lines until one is answered by `>> `.
+    for (let attempt = 0; ; attempt++) {
+      const before = runner.output.length;
+      runner.write('\n');
+      try {
+        expect(await runner.waitForPrompt(1, before, 300)).toBe(PROMPT);
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+      }
+    }
     const mark = runner.output.length;
     runner.write('xyz\n');
     const turn = await runner.waitForPrompt(1, mark);
