@@ -12,9 +12,10 @@ describe(OllamaModelFiles.name, () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('sums the sizes of the weight files and takes the newest modification time', async () => {
+  it('sums the sizes of the model files the runner loads and takes the newest modification time', async () => {
     const weights = join(dir, 'qwen2.5-1.5b-gptq-int4-ax650');
     mkdirSync(join(weights, 'nested'), { recursive: true });
+    writeFileSync(join(weights, 'notes.txt'), Buffer.alloc(50)); // not a model file
     writeFileSync(join(weights, 'qwen2_p128_l0_together.axmodel'), Buffer.alloc(1000));
     writeFileSync(join(weights, 'qwen2_post.axmodel'), Buffer.alloc(234));
     utimesSync(join(weights, 'qwen2_post.axmodel'), new Date('2025-04-01T00:00:00Z'), new Date('2025-04-01T00:00:00Z'));

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { upstreamModelFiles } from '@qwen/model/upstream-launch';
 import { resolveTokenizerFiles } from '@qwen/tokenizer/core/tokenizer-files';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_WEIGHTS_FOLDER } from './ollama.constants';
 
 /** The model weights on disk: what /api/tags reports as `size` and `modified_at`. */
 export interface ModelWeightsSummary {
-  /** Sum of the sizes of the files in `<modelDir>/qwen2.5-1.5b-gptq-int4-ax650/`; 0 when absent. */
+  /** Sum of the sizes of the model files the runner loads (28 layers, post model, embeddings) that exist; 0 when none. */
   size: number;
   /** The newest modification time among them; null when there are none. */
   modifiedAt: Date | null;
@@ -20,20 +20,13 @@ export interface ModelWeightsSummary {
 export class OllamaModelFiles {
   private readonly templates = new Map<string, Promise<string>>();
 
-  /** Size and modification time of the weights folder (stat only; the weights are never read). */
+  /** Size and modification time of the model files (stat only; the weights are never read). */
   async weights(modelDir: string | null): Promise<ModelWeightsSummary> {
     if (!modelDir) return { size: 0, modifiedAt: null };
-    const folder = join(modelDir, MODEL_WEIGHTS_FOLDER);
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      return { size: 0, modifiedAt: null };
-    }
     let size = 0;
     let newest = 0;
-    for (const name of names) {
-      const info = await stat(join(folder, name)).catch(() => null);
+    for (const file of upstreamModelFiles()) {
+      const info = await stat(join(modelDir, file)).catch(() => null);
       if (!info?.isFile()) continue;
       size += info.size;
       newest = Math.max(newest, info.mtimeMs);

@@ -1,3 +1,5 @@
+import { UPSTREAM_LAYER_COUNT } from '@qwen/model/upstream-launch';
+
 /**
  * Facts about the served model that Ollama clients ask for, and the few fixed choices of the
  * Ollama dialect. The model facts come from ../shared/runner-protocol.md (the upstream repository
@@ -11,8 +13,6 @@ export const OLLAMA_COMPATIBLE_VERSION = '0.6.0';
 export const UPSTREAM_MODEL_REPOSITORY = 'AXERA-TECH/Qwen2.5-1.5B-Instruct-GPTQ-Int4';
 export const UPSTREAM_MODEL_COMMIT = '01d5a6eb90d9be5dd3de32518ec99c04d9ae5da5';
 
-/** The folder of the upstream repository that holds the model weights (.axmodel files, embeddings). */
-export const MODEL_WEIGHTS_FOLDER = 'qwen2.5-1.5b-gptq-int4-ax650';
 
 /** `details` of /api/tags, /api/show and /api/ps. */
 export const OLLAMA_MODEL_DETAILS = {
@@ -28,7 +28,7 @@ export const OLLAMA_MODEL_DETAILS = {
 export const QWEN2_ARCHITECTURE = {
   basename: 'Qwen2.5-1.5B-Instruct',
   parameterCount: 1_543_714_304,
-  blockCount: 28,
+  blockCount: UPSTREAM_LAYER_COUNT,
   embeddingLength: 1536,
   vocabSize: 151_936,
 } as const;
