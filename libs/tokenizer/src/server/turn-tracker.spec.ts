@@ -68,7 +68,7 @@ describe(TurnTracker.name, () => {
     const tracker = new TurnTracker(byteVocab);
     tracker.startTurn(prompt('qh-4'));
     tracker.decode([A, B, C]);
-    expect(tracker.decode([A, B, C])).toMatchObject({ kind: 'chunk', text: 'ABC' });
+    expect(tracker.decode([A, B, C])).toMatchObject({ kind: 'chunk', text: 'ABC', progress: { generated: 3 } });
     expect(tracker.report('qh-4')).toMatchObject({ generatedIds: [A, B, C], printedText: 'ABC', decodeCalls: 2 });
   });
 
@@ -77,7 +77,7 @@ describe(TurnTracker.name, () => {
     tracker.startTurn(prompt('qh-5'));
     tracker.decode([A, B, C]);
     tracker.decode([A, B, C]);
-    expect(tracker.decode([C, C, C])).toMatchObject({ kind: 'chunk', text: 'CCC' });
+    expect(tracker.decode([C, C, C])).toMatchObject({ kind: 'chunk', text: 'CCC', progress: { generated: 9 } });
     expect(tracker.decode([A, B, C, A, B, C, C, C, C])).toMatchObject({ kind: 'final' });
     expect(tracker.report('qh-5')).toMatchObject({ generatedIds: [A, B, C, A, B, C, C, C, C], printedText: 'ABCABCCCC' });
   });
@@ -123,10 +123,10 @@ describe(TurnTracker.name, () => {
     const tracker = new TurnTracker(byteVocab);
     tracker.startTurn(prompt('qh-11', 4));
     expect(tracker.decode([A, B, C])).toMatchObject({ text: 'ABC', progress: { generated: 3, limitReached: false } });
-    expect(tracker.decode([A, B, C])).toMatchObject({ text: 'A', progress: { generated: 6, limitReached: true } });
+    expect(tracker.decode([B, C, A])).toMatchObject({ text: 'B', progress: { generated: 6, limitReached: true } });
     expect(tracker.decode([C, C, C])).toMatchObject({ text: '', progress: { generated: 9, limitReached: true } });
-    expect(tracker.decode([A, B, C, A, B, C, C, C, C, A])).toMatchObject({ kind: 'final', text: '' });
-    expect(tracker.report('qh-11')).toMatchObject({ printedText: 'ABCA', limitReached: true, generatedIds: [A, B, C, A, B, C, C, C, C, A] });
+    expect(tracker.decode([A, B, C, B, C, A, C, C, C, A])).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.report('qh-11')).toMatchObject({ printedText: 'ABCB', limitReached: true, generatedIds: [A, B, C, B, C, A, C, C, C, A] });
   });
 
   it('decodes calls that continue nothing statelessly, without touching the turn', () => {

@@ -63,7 +63,8 @@ interface Turn {
  * repeated chunk, or the final call of a 3-token answer) is decoded as a CHUNK — if it really was the final
  * call the runner does not print it, so the terminal is never disturbed — and remembered: since every turn
  * ends with a final call, when that call is still the last one of the turn at report time it is reported
- * as the final (generatedIds = its ids, printedText = the text before it).
+ * as the final (generatedIds = its ids, printedText = the text before it). Its `tokens` progress does not
+ * count its ids (if it was a chunk, the next call counts them).
  * A call that is not final-compatible and longer than 3 ids continues nothing: stateless decode.
  */
 export class TurnTracker {
@@ -115,7 +116,10 @@ export class TurnTracker {
       text += turn.decoder.flush();
     }
     if (text) turn.printed.push(text);
-    return { kind: 'chunk', text, progress: this.progress(turn, turn.chunkIds.length) };
+    // An ambiguous call (maybe the final call of a 3-token answer) does not count yet: a spurious
+    // limitReached would make the service interrupt a runner that has already finished.
+    const counted = couldBeFinal ? turn.chunkIds.length - ids.length : turn.chunkIds.length;
+    return { kind: 'chunk', text, progress: this.progress(turn, counted) };
   }
 
   /** What the runner did for `handle`, or undefined when it is unknown (or fell out of the history). */
