@@ -74,7 +74,7 @@ describe('ollama npm client against the Ollama dialect', () => {
     const parts: string[] = [];
     let reason = '';
     for await (const part of stream) {
-      parts.push(part.response);
+      parts.push(part.response ?? '');
       if (part.done) reason = part.done_reason;
     }
     expect(parts.join('')).toBe('abc');
@@ -152,7 +152,8 @@ describe('ollama npm client against the Ollama dialect', () => {
       });
     const stream = await ollama.chat({ model: 'qwen2.5', messages: [{ role: 'user', content: 'x' }], stream: true });
     const iterator = stream[Symbol.asyncIterator]();
-    expect((await iterator.next()).value.message.content).toBe('first piece');
+    const first = await iterator.next();
+    expect(first.done ? null : first.value.message.content).toBe('first piece');
     stream.abort();
     await expect(iterator.next()).rejects.toThrow();
     expect(await t.model.whenCancelled()).toBe(t.model.requests[0].requestId);
