@@ -84,15 +84,21 @@ class FakeChild implements TokenizerChild {
   }
 }
 
+const READY_EVENT: TokenizerEvent = { type: 'ready', port: 12345, source: 'model-dir', tokenizerDir: '/m/qwen2.5_tokenizer' };
+
 class FakeProcess {
   readonly children: FakeChild[] = [];
   startError: Error | null = null;
+  /** When false, the children do not send the IPC `ready` message by themselves. */
+  announceReady = true;
   private nextPid = 4000;
 
-  start(): TokenizerChild {
+  start(options: TokenizerModuleOptions): TokenizerChild {
     if (this.startError) throw this.startError;
     const child = new FakeChild(this.nextPid++);
     this.children.push(child);
+    // Only our server (builtin mode) has an IPC channel.
+    if (this.announceReady && options.tokenizer.mode === 'builtin') queueMicrotask(() => child.send(READY_EVENT));
     return child;
   }
 
@@ -224,12 +230,25 @@ describe(TokenizerSupervisor.name, () => {
       expect(supervisor.snapshot().source).toBe('npm-package');
     });
 
-    it('checks GET /bos_id at once when the server says it is ready over IPC', async () => {
+    it('in builtin mode, waits for the IPC ready message even when GET /bos_id answers (the port may be held by another process)', async () => {
+      processes.announceReady = false;
       create().onApplicationBootstrap();
       probe.answering = true;
-      processes.last.send({ type: 'ready', port: 12345, source: 'model-dir', tokenizerDir: '/m' });
-      await clock.advance(1);
-      expect(supervisor.snapshot()).toMatchObject({ state: 'ready', source: 'model-dir' });
+      await clock.advance(3000);
+      expect(supervisor.snapshot().state).toBe('starting');
+      expect(probe.calls).toBe(0);
+      processes.last.send({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/m' });
+      await clock.advance(0);
+      expect(supervisor.snapshot()).toMatchObject({ state: 'ready', source: 'npm-package' });
+      expect(probe.calls).toBe(1);
+    });
+
+    it('in upstream mode (no IPC), is ready on the GET /bos_id answer alone', async () => {
+      processes.announceReady = false;
+      create({ mode: 'upstream' }).onApplicationBootstrap();
+      probe.answering = true;
+      await clock.advance(START_POLL_MS);
+      expect(supervisor.snapshot()).toMatchObject({ state: 'ready', source: null });
     });
 
     it('fails a start that gets no answer within startTimeoutMs, rejects whenReady, and retries after the back-off', async () => {
@@ -291,7 +310,7 @@ describe(TokenizerSupervisor.name, () => {
           waited += 100;
         }
         delays.push(waited);
-        expect(supervisor.snapshot()).toMatchObject({ state: 'restarting', restarts: round, pid: processes.last.pid });
+        expect(supervisor.snapshot()).toMatchObject({ restarts: round, pid: processes.last.pid });
         await clock.advance(START_POLL_MS);
         expect(supervisor.snapshot()).toMatchObject({ state: 'ready', restarts: round });
         child = processes.last;

@@ -33,6 +33,7 @@ interface ReadyWaiter {
  *
  * - Start-up does not block the application: the process is started in onApplicationBootstrap and
  *   the state is `starting` until `GET /bos_id` answers (polled for up to startTimeoutMs), then `ready`.
+ *   In builtin mode the server's IPC `ready` message is also required (the port is really ours).
  * - While ready, `GET /bos_id` is checked every healthIntervalMs (healthTimeoutMs each); after
  *   healthFailures failures in a row, or when the process exits, it is restarted after an exponential
  *   back-off (restartInitialDelayMs doubling up to restartMaxDelayMs; starts over after the server was
@@ -56,6 +57,8 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   private readySince: number | null = null;
   private healthFailuresInRow = 0;
   private pollInFlight = false;
+  /** Builtin mode: the server said `ready` over IPC (so the port is ours, not a stray process's). */
+  private ipcReady = false;
   private stopped = false;
   private waiters: ReadyWaiter[] = [];
 
@@ -169,6 +172,7 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     this.healthFailuresInRow = 0;
     this.readySince = null;
     this.pollInFlight = false;
+    this.ipcReady = false;
     const { mode, host, port } = this.options.tokenizer;
     let child: TokenizerChild;
     try {
@@ -188,8 +192,12 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async pollStart(generation: number): Promise<void> {
+    const { mode, host, port, healthTimeoutMs } = this.options.tokenizer;
+    // Our server reports `ready` over IPC once it listens; without it, an answer on the port could
+    // come from another process (a stray server from an earlier run) while ours fails to bind.
+    const waitsForIpc = mode === 'builtin' && !this.ipcReady;
     this.pollInFlight = true;
-    const failure = await this.probe.bosId(this.options.tokenizer.host, this.options.tokenizer.port, this.options.tokenizer.healthTimeoutMs);
+    const failure = waitsForIpc ? 'the server has not reported ready over IPC' : await this.probe.bosId(host, port, healthTimeoutMs);
     if (generation !== this.generation) return;
     this.pollInFlight = false;
     if (failure === null) return this.becomeReady(generation);
@@ -258,6 +266,7 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   private onMessage(generation: number, message: unknown): void {
     if (generation !== this.generation || !isTokenizerEvent(message)) return;
     if (message.type === 'ready') {
+      this.ipcReady = true;
       this.update({ source: message.source });
       const state = this.snapshot().state;
       // It says it listens: check right away instead of at the next poll.
