@@ -272,6 +272,13 @@ describe(ChatCompletionsController.name, () => {
         .expect(200);
     });
 
+    it('says a body that is not a JSON object (or not sent as JSON) cannot be parsed', async () => {
+      const form = await request(server).post('/v1/chat/completions').type('form').send('model=qwen2.5').expect(400);
+      expect(form.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/Content-Type: application\/json/) });
+      const array = await request(server).post('/v1/chat/completions').send([user('hi')]).expect(400);
+      expect(array.body.error.message).toMatch(/expected a JSON object/);
+    });
+
     it('answers malformed JSON with 400 and an over-limit body with 413, in OpenAI shape', async () => {
       const bad = await request(server).post('/v1/chat/completions').set('Content-Type', 'application/json').send('{"model": ').expect(400);
       expect(bad.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.stringMatching(/could not parse the JSON/) });

@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { OpenAiError } from './openai-error';
 
 /** The first failed constraint in a validation tree, with its path in OpenAI's notation (`messages[0].content`). */
@@ -35,5 +35,14 @@ export class OpenAiValidationPipe extends ValidationPipe {
         return OpenAiError.invalidRequest(problem?.message ?? 'Invalid request body', problem?.param ?? null);
       },
     });
+  }
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw OpenAiError.invalidRequest(
+        'We could not parse the JSON body of your request: expected a JSON object, sent with Content-Type: application/json.',
+      );
+    }
+    return super.transform(value, metadata);
   }
 }
