@@ -1,4 +1,5 @@
 import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
+import { stopList } from '../openai/dto/openai-validators';
 import type { ChatGenerationRequest } from '../pipeline/chat-pipeline';
 import { ollamaBadRequest } from './ollama-http-error';
 import { OllamaChatRequestDto, OllamaGenerateRequestDto, OllamaGenerationBaseDto, OllamaMessageDto } from './ollama-request.dto';
@@ -20,6 +21,8 @@ export interface OllamaGenerationPlan {
 const APPLIED_OPTIONS = new Set(['num_predict', 'stop', 'num_ctx']);
 const OPTION_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_LISTED_OPTIONS = 24;
+/** Ollama sets no limit on stop strings; the stop cutter's cost grows with their number, so keep it sane. */
+export const MAX_STOP_STRINGS = 16;
 
 /** POST /api/chat → generation request. `contextWindow` is the runner's max_token_len (null before the first load). */
 export function planChat(dto: OllamaChatRequestDto, raw: Record<string, unknown>, contextWindow: number | null): OllamaGenerationPlan {
@@ -78,14 +81,14 @@ function toChatMessage(message: OllamaMessageDto, index: number): ChatMessage {
   return out;
 }
 
-/** num_predict (≤ 0, e.g. -1 or -2, means no limit: the room the window leaves) and stop. */
+/** num_predict (≤ 0, e.g. -1 or -2, means no limit: the room the window leaves) and stop (a string or a list). */
 function generationOptions(dto: OllamaGenerationBaseDto): Pick<ChatGenerationRequest, 'maxTokens' | 'stop'> {
   const options = dto.options ?? {};
   const out: Pick<ChatGenerationRequest, 'maxTokens' | 'stop'> = {};
   if (typeof options.num_predict === 'number' && options.num_predict > 0) out.maxTokens = options.num_predict;
-  const stop = typeof options.stop === 'string' ? [options.stop] : (options.stop ?? []);
-  const nonEmpty = stop.filter((s) => s !== '');
-  if (nonEmpty.length > 0) out.stop = nonEmpty;
+  const stop = stopList(options.stop);
+  if (stop && stop.length > MAX_STOP_STRINGS) throw ollamaBadRequest(`options.stop: at most ${MAX_STOP_STRINGS} stop strings are supported`);
+  if (stop) out.stop = stop;
   return out;
 }
 

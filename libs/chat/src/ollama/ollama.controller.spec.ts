@@ -321,6 +321,23 @@ describe(OllamaApiController.name, () => {
       expect(cancelledId).toBe(t.model.requests[0].requestId);
     });
 
+    it('cancels a non-streamed request when its client leaves while it waits', async () => {
+      await t.close();
+      t = await createChatTestApp({}, true);
+      t.model.behaviour = () => new Subject<GenerationEvent>(); // never answers
+      const controller = new AbortController();
+      const pending = fetch(`${t.url}/api/generate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'qwen2.5', prompt: 'x', stream: false }),
+        signal: controller.signal,
+      });
+      pending.catch(() => undefined);
+      const seen = await t.model.whenRequested();
+      controller.abort();
+      expect(await t.model.whenCancelled()).toBe(seen.requestId);
+    });
+
     it('an error after the stream began is one {"error"} line, then the stream ends', async () => {
       t.model.behaviour = () =>
         new Observable<GenerationEvent>((s) => {
@@ -362,6 +379,7 @@ describe(OllamaApiController.name, () => {
       ['a fractional num_predict', chat('x', { options: { num_predict: 1.5 } }), 'options.num_predict must be an integer number'],
       ['num_ctx 0', chat('x', { options: { num_ctx: 0 } }), 'options.num_ctx must not be less than 1'],
       ['a non-string stop', chat('x', { options: { stop: [1] } }), 'options.stop must be a string or an array of strings'],
+      ['17 stop strings', chat('x', { options: { stop: Array.from({ length: 17 }, (_, i) => `s${i}`) } }), 'at most 16 stop strings'],
       ['a bad keep_alive', chat('x', { keep_alive: {} }), 'keep_alive must be a duration string'],
       ['format json', chat('x', { format: 'json' }), 'format is not supported yet'],
       ['a format schema', chat('x', { format: { type: 'object' } }), 'format is not supported yet'],
@@ -501,6 +519,21 @@ describe(OllamaApiController.name, () => {
 
     it.each(['/api/create', '/api/copy', '/api/push'])('%s is 501: one fixed model', async (path) => {
       expect((await request(server).post(path).send({}).expect(501)).body.error).toMatch(/one fixed model/);
+    });
+
+    it('with API keys configured, /api needs `Authorization: Bearer <key>` (401 {"error"} otherwise); the / probe stays open', async () => {
+      await t.close();
+      t = await createChatTestApp({ apiKeys: ['sk-right'] });
+      server = t.app.getHttpServer() as App;
+      const missing = await request(server).get('/api/tags').expect(401);
+      expect(missing.body.error).toMatch(/^unauthorized: /);
+      expect((await request(server).post('/api/chat').set('Authorization', 'Bearer sk-wrong').send(chat('x')).expect(401)).body.error).toMatch(
+        /^unauthorized: /,
+      );
+      expect(t.model.requests).toHaveLength(0);
+      await request(server).get('/api/tags').set('Authorization', 'Bearer sk-right').expect(200);
+      await request(server).post('/api/chat').set('Authorization', 'Bearer sk-right').send(chat('x', { stream: false })).expect(200);
+      await request(server).get('/').expect(200);
     });
 
     it('unknown /api routes are 404 {"error"}', async () => {

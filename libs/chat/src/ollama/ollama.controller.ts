@@ -1,6 +1,7 @@
-import { All, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { All, Controller, Get, Header, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ChatPipeline } from '../pipeline/chat-pipeline';
+import { OllamaApiKeyGuard } from './ollama-api-key.guard';
 import { OllamaGenerationService } from './ollama-generation.service';
 import { OllamaHttpError } from './ollama-http-error';
 import { OllamaModelInfo, OllamaRunningEntry, OllamaShowResponse, OllamaTagEntry } from './ollama-model-info';
@@ -22,6 +23,7 @@ export class OllamaRootController {
 
 /** The Ollama API (docs/api.md of Ollama): thin handlers that validate and delegate. */
 @Controller('api')
+@UseGuards(OllamaApiKeyGuard)
 export class OllamaApiController {
   constructor(
     private readonly reader: OllamaRequestReader,

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ApiKeyGuard } from '../openai/api-key.guard';
+import { OllamaApiKeyGuard } from './ollama-api-key.guard';
 import { OllamaApiController, OllamaRootController } from './ollama.controller';
 import { OllamaErrorDialect } from './ollama-errors';
 import { OllamaGenerationService } from './ollama-generation.service';
@@ -13,6 +15,6 @@ import { OllamaRequestReader } from './ollama-request-reader';
  */
 @Module({
   controllers: [OllamaRootController, OllamaApiController],
-  providers: [OllamaErrorDialect, OllamaGenerationService, OllamaModelFiles, OllamaModelInfo, OllamaRequestReader],
+  providers: [ApiKeyGuard, OllamaApiKeyGuard, OllamaErrorDialect, OllamaGenerationService, OllamaModelFiles, OllamaModelInfo, OllamaRequestReader],
 })
 export class OllamaModule {}
