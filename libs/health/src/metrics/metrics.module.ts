@@ -1,7 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
-/** Global so ChatModule's pipeline can report requests without importing HealthModule. */
+/**
+ * GET /metrics and the MetricsService behind it. Global so ChatModule's pipeline can report
+ * requests without importing HealthModule; ModelService and TokenizerSupervisor are read at
+ * scrape time when the application has them.
+ */
 @Global()
-@Module({ providers: [MetricsService], exports: [MetricsService] })
+@Module({ controllers: [MetricsController], providers: [MetricsService], exports: [MetricsService] })
 export class MetricsModule {}

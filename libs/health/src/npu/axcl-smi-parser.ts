@@ -54,8 +54,8 @@ const BUS_ID = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-9a-f]$/i;
 
 export function parseAxclSmi(output: string): AxclSmiReport {
   const report: AxclSmiReport = {
-    toolVersion: match(output, /AXCL-SMI\s+(V?[\w.\-]+)/i),
-    driverVersion: match(output, /Driver\s+(V?[\w.\-]+)/i),
+    toolVersion: match(output, /AXCL-SMI\s+(V?[\w.-]+)/i),
+    driverVersion: match(output, /Driver\s+(V?[\w.-]+)/i),
     cards: [],
     processes: [],
   };

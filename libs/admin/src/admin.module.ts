@@ -1,0 +1,24 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AdminController } from './admin.controller';
+import { AdminGuard } from './admin.guard';
+import { ADMIN_OPTIONS, AdminModuleOptions } from './admin.options';
+import { AdminService } from './admin.service';
+import { ApplicationCloser } from './application-closer';
+import { ProcessExit } from './process-exit';
+
+/**
+ * POST /admin/reload and POST /admin/shutdown. Wire it as `AdminModule.register({})`; it uses the
+ * global ConfigStore, ModelService and TokenizerSupervisor. After the app is started, attach the
+ * close function: `app.get(ApplicationCloser).attach(() => qwenApp.close())`.
+ */
+@Module({})
+export class AdminModule {
+  static register(options: AdminModuleOptions = {}): DynamicModule {
+    return {
+      module: AdminModule,
+      controllers: [AdminController],
+      providers: [{ provide: ADMIN_OPTIONS, useValue: options }, AdminGuard, AdminService, ApplicationCloser, ProcessExit],
+      exports: [ApplicationCloser, ProcessExit, AdminService],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import type { ModelSnapshot } from '@qwen/model/model.contract';
+import type { TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+
+/** Snapshots for specs: a loaded, idle model and a ready tokenizer, with the given changes. */
+export function modelSnapshot(patch: Partial<ModelSnapshot> = {}): ModelSnapshot {
+  return {
+    state: 'ready',
+    progress: null,
+    pid: 4242,
+    startedAt: new Date(Date.now() - 65_000).toISOString(),
+    loads: 1,
+    restarts: 0,
+    consecutiveFailures: 0,
+    lastError: null,
+    outputTail: [],
+    maxTokenLen: 1024,
+    sampling: { temperature: 0.9, top_k: 10 },
+    deviceDead: false,
+    lastTokensPerSecond: 13.28,
+    queue: { length: 0, limit: 16, inFlight: 0 },
+    ...patch,
+  };
+}
+
+export function tokenizerSnapshot(patch: Partial<TokenizerSnapshot> = {}): TokenizerSnapshot {
+  return { state: 'ready', mode: 'builtin', pid: 4141, port: 12345, restarts: 0, lastError: null, source: 'npm-package', limitations: [], ...patch };
+}
