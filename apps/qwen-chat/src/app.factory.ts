@@ -1,6 +1,7 @@
 import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { ApplicationCloser } from '@qwen/admin';
 import { applyChatHttpSettings } from '@qwen/chat';
 import { AppConfig, ConfigSources, LogLevelName } from '@qwen/config';
 import { createServer, Server } from 'node:http';
@@ -48,15 +49,22 @@ export async function startQwenApp(
       ollamaServer!.listen(listener.port, listener.host, () => resolve());
     });
   }
-  return {
+  let closing: Promise<void> | null = null;
+  const qwenApp: QwenApp = {
     app,
     url,
     ollamaUrl: ollamaServer ? addressUrl(ollamaServer) : null,
-    async close() {
-      if (ollamaServer) await new Promise<void>((resolve) => ollamaServer!.close(() => resolve()));
-      await app.close();
+    // Idempotent: POST /admin/shutdown closes the app, and its caller may close it again.
+    close() {
+      closing ??= (async () => {
+        if (ollamaServer) await new Promise<void>((resolve) => ollamaServer!.close(() => resolve()));
+        await app.close();
+      })();
+      return closing;
     },
   };
+  app.get(ApplicationCloser).attach(() => qwenApp.close()); // what POST /admin/shutdown closes
+  return qwenApp;
 }
 
 function addressUrl(server: Server): string {

@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from '@qwen/admin';
 import { ChatModule } from '@qwen/chat';
 import { AppConfig, ConfigSources, QwenConfigModule } from '@qwen/config';
+import { HealthModule, MetricsModule } from '@qwen/health';
 import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
 
@@ -15,6 +17,9 @@ export class AppModule {
         TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
         ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer, runnerEnv: extra.runnerEnv }),
         ChatModule.register({ model: config.model, server: config.server }),
+        MetricsModule,
+        HealthModule.register({ npu: config.npu }),
+        AdminModule.register({}),
       ],
     };
   }
