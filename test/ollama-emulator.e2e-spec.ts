@@ -69,6 +69,11 @@ describe('ollama npm client against the real service and the runner emulator', (
     expect(streamed).toBe('stream me please');
   });
 
+  it('generate with raw sends the text as is (the emulator echoes a prompt without a user turn)', async () => {
+    const res = await ollama.generate({ model: 'qwen2.5', prompt: 'raw text, no template', raw: true });
+    expect(res.response).toBe('raw text, no template');
+  });
+
   it('num_predict stops the answer at exactly that many tokens with done_reason length', async () => {
     const res = await ollama.chat({
       model: 'qwen2.5',
@@ -113,5 +118,32 @@ describe('ollama npm client against the real service and the runner emulator', (
       status_code: 400,
       error: expect.stringContaining('maximum context length is 1024 tokens'),
     });
+  });
+});
+
+describe('ollama npm client: a client that leaves stops its generation on the real runner', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    // Slow enough that the whole answer (20 repeats of the text) would take several seconds.
+    service = await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '25', QWEN_EMU_REPEAT: '20' } });
+  });
+  afterAll(() => service?.close());
+
+  it('abort() mid-stream interrupts the runner, which is free again long before the full answer', async () => {
+    const ollama = new Ollama({ host: service.url });
+    const stream = await ollama.chat({ model: 'qwen2.5', messages: [{ role: 'user', content: 'a fairly long sentence to be repeated many times over' }], stream: true });
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.done ? '' : first.value.message.content).not.toBe('');
+    expect(service.model.snapshot().state).toBe('busy');
+    const abortedAt = Date.now();
+    stream.abort();
+    await expect(iterator.next()).rejects.toThrow();
+    await service.waitForModel((s) => s.state === 'ready', 'the runner to be free after the abort', 3000);
+    // 20 repeats x ~12 tokens x 25 ms ≈ 6 s: being ready within 3 s means the generation was stopped.
+    expect(Date.now() - abortedAt).toBeLessThan(3000);
+    const next = await ollama.chat({ model: 'qwen2.5', messages: [{ role: 'user', content: 'next' }], options: { num_predict: 1 } });
+    expect(next.message.content.length).toBeGreaterThan(0);
   });
 });
