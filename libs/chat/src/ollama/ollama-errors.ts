@@ -78,7 +78,8 @@ export class OllamaErrorDialect implements ChatErrorDialect, OnModuleInit {
 
   private describe(error: unknown, exchange: ChatExchange): { status: number; message: string; kind: string; retryAfterSeconds: number | null } {
     if (error instanceof OllamaHttpError) {
-      return { status: error.getStatus(), message: error.message, kind: 'invalid-request', retryAfterSeconds: null };
+      const status = error.getStatus();
+      return { status, message: error.message, kind: status === 400 ? 'invalid-request' : `http-${status}`, retryAfterSeconds: null };
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
