@@ -11,6 +11,7 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
     const text = await this.metrics.metrics();
+    // Express may reorder the parameters (charset first); Prometheus reads them in any order.
     res.setHeader('Content-Type', this.metrics.contentType);
     return text;
   }
