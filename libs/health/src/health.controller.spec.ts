@@ -111,9 +111,24 @@ describe(HealthController.name, () => {
     );
 
     it('shows the runner output tail and load progress only when they matter', async () => {
-      model.current = modelSnapshot({ state: 'failed', outputTail: ['[I][ Init][ 111]: LLM init start', '[E][ Init][ 120]: open model failed'] });
+      model.current = modelSnapshot({
+        state: 'failed',
+        outputTail: [
+          'a private answer the model was printing',
+          '[I][                            Init][ 111]: LLM init start',
+          '[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead',
+          '"temperature": 0.9,',
+          '[E][                            Init][ 120]: open model failed',
+        ],
+      });
       const failed = await request(app.getHttpServer()).get('/health').expect(503);
-      expect(failed.body.details.model.outputTail).toEqual(['[I][ Init][ 111]: LLM init start', '[E][ Init][ 120]: open model failed']);
+      // Only the runner's own messages: model text (answers to users) stays in model.log.
+      expect(failed.body.details.model.outputTail).toEqual([
+        '[I][                            Init][ 111]: LLM init start',
+        '[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead',
+        '[E][                            Init][ 120]: open model failed',
+      ]);
+      expect(failed.body.details.model.outputTailHidden).toBe(2);
       const ready = await request(app.getHttpServer()).get('/health/ready').expect(503);
       expect(ready.body).toMatchObject({ status: 'error', error: { model: { status: 'down', state: 'failed' } }, info: { tokenizer: { status: 'up' } } });
 

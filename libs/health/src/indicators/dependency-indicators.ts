@@ -91,12 +91,34 @@ export function modelDetails(s: ModelSnapshot, now: number): Record<string, unkn
     restarts: s.restarts,
     consecutiveFailures: s.consecutiveFailures,
     lastError: s.lastError,
-    ...(failed ? { outputTail: s.outputTail } : {}),
+    ...(failed ? runnerLines(s.outputTail) : {}),
     deviceDead: s.deviceDead,
     maxTokenLen: s.maxTokenLen,
     sampling: s.sampling,
     lastTokensPerSecond: s.lastTokensPerSecond,
   };
+}
+
+/**
+ * The lines of the runner's output tail that are the runner's or the system's own messages (log
+ * records, device-manager lines, progress, shell and crash messages). Anything else may be model
+ * text (an answer to a user) and stays out of /health, which monitors read without an API key;
+ * the full output is in model.log.
+ */
+const RUNNER_MESSAGE = [
+  /^\[[A-Z]\]\[/, // [E][   Init][ 120]: …
+  /^\[\d{4}-\d{2}-\d{2}[^\]]*\]\[\d+\]\[[A-Z]\]/, // [2025-11-09 08:46:00.029][10994][W][device manager]…
+  /^build time: /,
+  /^bos_id: /,
+  /\|\s*\d+\s*\/\s*\d+\s*\[.*count\/s\]/, // the load progress bar
+  /^(\/bin\/)?sh: /,
+  /^terminate called /,
+  /(Segmentation fault|Aborted|core dumped|Killed)/,
+];
+
+export function runnerLines(tail: string[]): { outputTail: string[]; outputTailHidden: number } {
+  const outputTail = tail.filter((line) => RUNNER_MESSAGE.some((pattern) => pattern.test(line.trim())));
+  return { outputTail, outputTailHidden: tail.length - outputTail.length };
 }
 
 /** The card, from axcl-smi (cached). Informative: never `down` by itself (a dead device shows in the model). */
