@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import { createWriteStream, WriteStream } from 'node:fs';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import * as pty from 'node-pty';
+
+export interface RunnerSpawnOptions {
+  /** The runner binary, relative to cwd (e.g. ./main_axcl_x86). */
+  binary: string;
+  args: string[];
+  /** The model directory: the runner's paths are relative to it. */
+  cwd: string;
+  env: Record<string, string>;
+  /** Raw output is appended here (model.log). */
+  logFile: string;
+}
+
+export interface RunnerExit {
+  exitCode: number;
+  signal: number | null;
+}
+
+/** A running runner under a pseudo-terminal. */
+export interface RunnerHandle {
+  readonly pid: number;
+  write(data: string): void;
+  onData(listener: (chunk: string) => void): void;
+  onExit(listener: (exit: RunnerExit) => void): void;
+  /** Signals the runner's whole process group (it is a session leader under the pty). */
+  signalGroup(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Starts the runner under node-pty. The terminal is first told not to echo and not to map
+ * `\n` to `\r\n` (`stty -echo -onlcr`), then the shell `exec`s the runner, so the pid we hold
+ * is the runner's and Ctrl-C (0x03) typed on the pty reaches it as SIGINT.
+ */
+@Injectable()
+export class RunnerProcess {
+  async spawn(options: RunnerSpawnOptions): Promise<RunnerHandle> {
+    await this.ensureExecutable(join(options.cwd, options.binary));
+    await mkdir(dirname(options.logFile), { recursive: true });
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    log.write(`\n==== runner start ${new Date().toISOString()} ${options.binary}\n`);
+    const child = pty.spawn(
+      '/bin/sh',
+      ['-c', 'stty -echo -onlcr 2>/dev/null; exec "$0" "$@"', options.binary, ...options.args],
+      { name: 'xterm', cols: 200, rows: 50, cwd: options.cwd, env: options.env, encoding: 'utf8' },
+    );
+    return new PtyRunnerHandle(child, log);
+  }
+
+  /** Upstream ships the runner without the executable bit: add it (u+x, g+x, o+x). */
+  async ensureExecutable(path: string): Promise<void> {
+    const info = await stat(path);
+    if ((info.mode & 0o111) !== 0o111) await chmod(path, info.mode | 0o111);
+  }
+}
+
+class PtyRunnerHandle implements RunnerHandle {
+  private exited = false;
+
+  constructor(
+    private readonly child: pty.IPty,
+    private readonly log: WriteStream,
+  ) {
+    child.onData((chunk) => log.write(chunk));
+    child.onExit(({ exitCode, signal }) => {
+      this.exited = true;
+      log.end(`\n==== runner exit code=${exitCode} signal=${signal ?? 0} ${new Date().toISOString()}\n`);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  write(data: string): void {
+    if (!this.exited) this.child.write(data);
+  }
+
+  onData(listener: (chunk: string) => void): void {
+    this.child.onData(listener);
+  }
+
+  onExit(listener: (exit: RunnerExit) => void): void {
+    this.child.onExit(({ exitCode, signal }) => listener({ exitCode, signal: signal || null }));
+  }
+
+  signalGroup(signal: NodeJS.Signals): void {
+    if (this.exited) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      try {
+        process.kill(this.child.pid, signal);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
