@@ -11,4 +11,10 @@ describe('planReply', () => {
     expect(planReply([7, 8], IM_END, 1)).toEqual([7, 8, IM_END]);
     expect(lastUserMessageIds([151644, 872, 198, 9])).toEqual([9]);
   });
+
+  it('gives back the newlines a message starts with, merged by BPE into the template newline', () => {
+    // "user\n" + "\n\nhi" tokenizes as user, 1406 (three newlines), hi: the content is 271 (two) + hi.
+    expect(lastUserMessageIds([151644, 872, 1406, 6023, IM_END])).toEqual([271, 6023]);
+    expect(lastUserMessageIds([151644, 872, 271, 6023, IM_END])).toEqual([198, 6023]);
+  });
 });
