@@ -1,0 +1,3 @@
+export * from './free-port';
+export * from './service-harness';
+export * from './wait-until';
