@@ -20,7 +20,7 @@ async function demo(): Promise<void> {
   process.env.QWEN_EMU_TOKEN_MS ??= '71';
   process.stdout.write(`qwen-chat demo: emulated model directory ${modelDir}\n`);
   // The service itself, exactly as in production (it reads the environment set above).
-  require('../apps/qwen-chat/src/main');
+  await import('../apps/qwen-chat/src/main');
 }
 
 demo().catch((error: unknown) => {
