@@ -51,6 +51,8 @@ interface ActiveTurn {
   readonly queuedMs: number;
   readonly cutter: StopSequenceCutter;
   firstTextAt: number | null;
+  /** What the client was given (upstream tokenizer mode counts its tokens for usage). */
+  emitted: string;
   stopHit: boolean;
   ctrlCSent: boolean;
   footerTokensPerSecond: number | null;
@@ -307,6 +309,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       queuedMs: now - job.subscribedAt,
       cutter: new StopSequenceCutter(job.request.stop ?? []),
       firstTextAt: null,
+      emitted: '',
       stopHit: false,
       ctrlCSent: false,
       footerTokensPerSecond: null,
@@ -332,7 +335,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     if (!turn || turn.discard || turn.stopHit) return;
     turn.firstTextAt ??= this.clock.now();
     const { emit, stopped } = turn.cutter.push(text);
-    if (emit) turn.job.subscriber.next({ type: 'delta', text: emit });
+    if (emit) this.emitText(turn, emit);
     if (stopped) {
       turn.stopHit = true;
       this.interrupt(turn);
@@ -347,15 +350,9 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     if (!turn.discard && !turn.job.ended) {
       if (!turn.stopHit) {
         const rest = turn.cutter.flush();
-        if (rest) turn.job.subscriber.next({ type: 'delta', text: rest });
+        if (rest) this.emitText(turn, rest);
       }
-      let generated: number;
-      try {
-        generated = (await this.tokenizerClient.turn(turn.handle)).generatedIds.length;
-      } catch (error) {
-        this.logger.warn(`no turn report for the request ${turn.job.request.requestId}: ${(error as Error).message}`);
-        generated = turn.maxTokens;
-      }
+      const generated = await this.generatedTokens(turn);
       const completionTokens = Math.min(generated, turn.maxTokens);
       const finishReason: FinishReason = turn.stopHit ? 'stop' : generated >= turn.maxTokens ? 'length' : 'stop';
       const end = this.clock.now();
@@ -379,6 +376,25 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     if (this.turn === turn) this.turn = null;
     this.afterTurn();
+  }
+
+  private emitText(turn: ActiveTurn, text: string): void {
+    turn.emitted += text;
+    turn.job.subscriber.next({ type: 'delta', text });
+  }
+
+  /**
+   * Exact generated ids from the runner's final /decode (our tokenizer server's turn report). The
+   * upstream tokenizer keeps no turns: there the answer's tokens are counted with its /encode.
+   */
+  private async generatedTokens(turn: ActiveTurn): Promise<number> {
+    try {
+      if (this.tokenizer.snapshot().mode === 'upstream') return await this.tokenizerClient.countUpstreamTokens(turn.emitted);
+      return (await this.tokenizerClient.turn(turn.handle)).generatedIds.length;
+    } catch (error) {
+      this.logger.warn(`no token count for the request ${turn.job.request.requestId}: ${(error as Error).message}`);
+      return Math.ceil(turn.emitted.length / 4);
+    }
   }
 
   private afterTurn(): void {

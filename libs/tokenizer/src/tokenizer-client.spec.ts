@@ -238,5 +238,13 @@ describe(TokenizerClient.name, () => {
       await expect(client.health()).resolves.toBe(true);
       expect(seen.map((s) => s.url)).toEqual(['/bos_id']);
     });
+
+    it('counts an answer\'s tokens with upstream /encode minus the fixed conversation around it (measured once)', async () => {
+      // The upstream server wraps any text in system + user turns: 20 ids of overhead here.
+      handler = (_req, res, body) => json(res, 200, { token_ids: new Array(20 + String((body as { text: string }).text).length).fill(7) });
+      await expect(client.countUpstreamTokens('abcde')).resolves.toBe(5);
+      await expect(client.countUpstreamTokens('xy')).resolves.toBe(2);
+      expect(seen.map((s) => s.body)).toEqual([{ text: '' }, { text: 'abcde' }, { text: 'xy' }]);
+    });
   });
 });

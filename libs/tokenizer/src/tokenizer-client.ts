@@ -63,6 +63,9 @@ export class TokenizerClient implements OnModuleDestroy {
     });
   }
 
+  /** Tokens the upstream server's fixed conversation adds around any text (measured once). */
+  private upstreamOverhead: number | undefined;
+
   onModuleDestroy(): void {
     this.agent.destroy();
   }
@@ -88,6 +91,21 @@ export class TokenizerClient implements OnModuleDestroy {
     if (this.supervisor.snapshot().mode === 'upstream') throw new TokenizerUnsupportedError('a turn report');
     const path = `/turns/${encodeURIComponent(handle)}`;
     return this.expectOk(await this.call<TurnReport>('GET', path, undefined, true), 'GET /turns/…');
+  }
+
+  /**
+   * UPSTREAM MODE only: the number of tokens of `text`, measured with the upstream server's own
+   * /encode (which wraps any text in a fixed conversation) minus what it answers for an empty text.
+   * Exact for ordinary text; used for usage counts when no turn report exists.
+   */
+  async countUpstreamTokens(text: string): Promise<number> {
+    const encode = async (value: string): Promise<number> => {
+      const ids = this.expectOk(await this.call<{ token_ids?: unknown }>('POST', '/encode', { text: value }, true), 'POST /encode').token_ids;
+      if (!Array.isArray(ids)) throw new TokenizerUnavailableError('the upstream tokenizer answered /encode without token_ids');
+      return ids.length;
+    };
+    this.upstreamOverhead ??= await encode('');
+    return Math.max(0, (await encode(text)) - this.upstreamOverhead);
   }
 
   /** The prompt text the model's chat template makes of `messages` (with the generation prompt). */
