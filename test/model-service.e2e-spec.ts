@@ -189,6 +189,19 @@ describe('ModelService cancellation and faults (emulator)', () => {
     expect(starts(service)).toBe(2);
   });
 
+  it('serves a queued request correctly after the tokenizer (and with it the runner) died', async () => {
+    const inFlight = run(service.model, request('in flight '.repeat(60)));
+    await firstValueFrom(service.model.snapshots$.pipe(filter((s) => s.queue.inFlight === 1)));
+    const queued = run(service.model, request('queued across the outage'));
+    const tokenizerPid = service.tokenizer.snapshot().pid!;
+    process.kill(tokenizerPid, 'SIGKILL');
+    // The real runner dies with its tokenizer; the request in flight fails clearly…
+    await expect(inFlight).rejects.toBeInstanceOf(ModelProcessError);
+    // …and the queued one is registered again with the new tokenizer process, not typed as a stale handle.
+    expect((await queued).text).toBe('queued across the outage');
+    expect(service.tokenizer.snapshot().pid).not.toBe(tokenizerPid);
+  });
+
   it('treats a silent busy runner as hung: fails the request, kills and restarts it', async () => {
     service.config.model.hangTimeoutMs = 500;
     service.config.model.prefillMsPerToken = 0;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { TokenizerClient, TokenizerSupervisor } from '@qwen/tokenizer';
 import type { RegisterPromptResponse, TokenizerEvent } from '@qwen/tokenizer/tokenizer.contract';
-import { TokenizerUnavailableError } from '@qwen/tokenizer/tokenizer.contract';
+import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer/tokenizer.contract';
 import { join } from 'node:path';
 import { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import { GenerationQueue, QueueTicket } from './generation-queue';
@@ -33,7 +33,10 @@ interface Job {
   readonly request: GenerationRequest;
   readonly subscriber: Subscriber<GenerationEvent>;
   readonly subscribedAt: number;
-  registration: Promise<RegisterPromptResponse>;
+  /** Registered at subscription (null if the tokenizer was unreachable then: registered again at its turn). */
+  registration: Promise<RegisterPromptResponse | null>;
+  /** The tokenizer process that holds the registered handle (a restarted one has forgotten it). */
+  tokenizerPid: number | null;
   ticket: QueueTicket | null;
   /** The client went away: nothing more is emitted. */
   cancelled: boolean;
@@ -165,7 +168,11 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
         request,
         subscriber,
         subscribedAt: this.clock.now(),
-        registration: this.register(request),
+        registration: this.register(request).catch((error: unknown) => {
+          if (error instanceof ContextLengthExceededError) throw error;
+          return null;
+        }),
+        tokenizerPid: this.tokenizer.snapshot().pid,
         ticket: null,
         cancelled: false,
         ended: false,
@@ -285,9 +292,14 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private async startTurn(job: Job): Promise<void> {
     let registration: RegisterPromptResponse;
     try {
-      registration = await job.registration;
-      if (registration.expiresAt - this.clock.now() < HANDLE_EXPIRY_MARGIN_MS) {
+      const early = await job.registration;
+      const tokenizerPid = this.tokenizer.snapshot().pid;
+      if (!early || early.expiresAt - this.clock.now() < HANDLE_EXPIRY_MARGIN_MS || tokenizerPid !== job.tokenizerPid) {
+        // Not registered yet, expiring, or registered with a tokenizer process since restarted.
         registration = await this.register(job.request);
+        job.tokenizerPid = tokenizerPid;
+      } else {
+        registration = early;
       }
     } catch (error) {
       this.endWithError(job, error);
@@ -317,6 +329,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       deadline: null,
     };
     this.turn = turn;
+    this.publish();
     job.subscriber.next({
       type: 'start',
       promptTokens: registration.promptTokens,
