@@ -1,0 +1,271 @@
+import type { ModelConfig } from '@qwen/config';
+import type { TokenizerClient, TokenizerSupervisor } from '@qwen/tokenizer';
+import type { RegisterPromptRequest, TokenizerEvent, TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+import { lastValueFrom, Subject, toArray } from 'rxjs';
+import { deviceDeadBurst, startupStream, turnStream } from './fixtures/runner-output';
+import { ModelClock, TimerHandle } from './model-clock';
+import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
+import { ModelModuleOptions } from './model.options';
+import { ModelService } from './model.service';
+import type { RunnerPidFile } from './runner-pid-file';
+import type { RunnerExit, RunnerHandle, RunnerProcess } from './runner-process';
+
+/** Timers that run only when the test advances the clock. */
+class ManualClock extends ModelClock {
+  private time = 0;
+  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
+  private nextId = 1;
+
+  override now(): number {
+    return this.time;
+  }
+
+  override setTimeout(callback: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    this.timers.push({ at: this.time + ms, callback, id });
+    return id as unknown as TimerHandle;
+  }
+
+  override clearTimeout(timer: TimerHandle | null | undefined): void {
+    this.timers = this.timers.filter((t) => t.id !== (timer as unknown as number));
+  }
+
+  /** Runs every timer due within `ms`, in order. */
+  async advance(ms: number): Promise<void> {
+    const until = this.time + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t !== due);
+      this.time = due.at;
+      due.callback();
+      await flush();
+    }
+    this.time = until;
+  }
+
+  pendingDelays(): number[] {
+    return this.timers.map((t) => t.at - this.time);
+  }
+}
+
+class FakeRunner implements RunnerHandle {
+  readonly written: string[] = [];
+  private dataListeners: Array<(chunk: string) => void> = [];
+  private exitListeners: Array<(exit: RunnerExit) => void> = [];
+  readonly signals: string[] = [];
+
+  constructor(readonly pid: number) {}
+
+  write(data: string): void {
+    this.written.push(data);
+  }
+  onData(listener: (chunk: string) => void): void {
+    this.dataListeners.push(listener);
+  }
+  onExit(listener: (exit: RunnerExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+  signalGroup(signal: NodeJS.Signals): void {
+    this.signals.push(signal);
+    if (signal === 'SIGKILL') this.exit(0, 9);
+  }
+  print(text: string): void {
+    for (const listener of this.dataListeners) listener(text);
+  }
+  exit(exitCode: number, signal: number | null = null): void {
+    for (const listener of this.exitListeners.splice(0)) listener({ exitCode, signal });
+  }
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+const modelConfig: ModelConfig = {
+  id: 'qwen2.5',
+  aliases: [],
+  acceptAnyModelName: true,
+  runnerBinary: 'main_axcl_x86',
+  loadTimeoutMs: 60000,
+  queueMaxLength: 4,
+  queueMaxWaitMs: 60000,
+  requestTimeoutMs: 30000,
+  hangTimeoutMs: 5000,
+  prefillMsPerToken: 100,
+  stopGraceMs: 1000,
+  restartInitialDelayMs: 1000,
+  restartMaxDelayMs: 8000,
+  maxConsecutiveFailures: 4,
+};
+
+describe(ModelService.name, () => {
+  let clock: ManualClock;
+  let runners: FakeRunner[];
+  let service: ModelService;
+  let events: Subject<TokenizerEvent>;
+  let registered: RegisterPromptRequest[];
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    runners = [];
+    registered = [];
+    events = new Subject<TokenizerEvent>();
+    const tokenizerSnapshot: TokenizerSnapshot = {
+      state: 'ready',
+      mode: 'builtin',
+      pid: 42,
+      port: 12345,
+      restarts: 0,
+      lastError: null,
+      source: 'npm-package',
+      limitations: [],
+    };
+    const supervisor = { snapshot: () => tokenizerSnapshot, events$: events, whenReady: async () => undefined } as unknown as TokenizerSupervisor;
+    const client = {
+      registerPrompt: async (request: RegisterPromptRequest) => {
+        registered.push(request);
+        return { handle: `qh-${registered.length}`, promptTokens: 30, maxTokens: request.maxTokens ?? 994, droppedMessages: 0, expiresAt: clock.now() + 120000 };
+      },
+      turn: async (handle: string) => ({ handle, promptTokens: 30, generatedIds: [1, 2, 3], decodeCalls: 2, limitReached: false, printedText: '' }),
+    } as unknown as TokenizerClient;
+    const runnerProcess = {
+      spawn: async () => {
+        const runner = new FakeRunner(1000 + runners.length);
+        runners.push(runner);
+        return runner;
+      },
+    } as unknown as RunnerProcess;
+    const pidFile = { stopStale: async () => null, write: async () => undefined, remove: async () => undefined } as unknown as RunnerPidFile;
+    const options: ModelModuleOptions = {
+      model: { ...modelConfig },
+      paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' },
+      tokenizer: { host: '127.0.0.1', port: 12345 },
+    };
+    service = new ModelService(options, runnerProcess, pidFile, supervisor, client, clock);
+  });
+
+  async function boot(): Promise<FakeRunner> {
+    service.onApplicationBootstrap();
+    await flush();
+    const runner = runners[runners.length - 1];
+    runner.print(startupStream());
+    await flush();
+    return runner;
+  }
+
+  const ask = (content: string) => service.generate({ requestId: content, messages: [{ role: 'user', content }] });
+
+  it('loads once, types only the handle, and reports exact usage from the turn report', async () => {
+    const runner = await boot();
+    expect(service.snapshot()).toMatchObject({ state: 'ready', maxTokenLen: 1024, loads: 1 });
+    const result = lastValueFrom(ask('hello\nworld').pipe(toArray()));
+    await flush();
+    expect(runner.written).toEqual(['qh-1\n']);
+    expect(registered[0]).toMatchObject({ contextWindow: 1024, messages: [{ role: 'user', content: 'hello\nworld' }] });
+    runner.print(turnStream('hi there'));
+    const events: GenerationEvent[] = await result;
+    expect(events.map((e) => e.type)).toEqual(['start', 'delta', 'done']);
+    expect(events[2]).toMatchObject({ finishReason: 'stop', usage: { promptTokens: 30, completionTokens: 3 }, runnerTokensPerSecond: 13.28 });
+    expect(service.snapshot()).toMatchObject({ state: 'ready', queue: { length: 0, inFlight: 0 } });
+  });
+
+  it('sends Ctrl-C when the tokenizer reports the token limit, and reports length', async () => {
+    const runner = await boot();
+    const result = lastValueFrom(service.generate({ requestId: 'r', messages: [{ role: 'user', content: 'x' }], maxTokens: 3 }).pipe(toArray()));
+    await flush();
+    runner.print('abc');
+    events.next({ type: 'tokens', handle: 'qh-1', generated: 3, limitReached: true });
+    expect(runner.written).toEqual(['qh-1\n', '\x03']);
+    runner.print(turnStream(''));
+    const done = (await result).pop();
+    expect(done).toMatchObject({ type: 'done', finishReason: 'length', usage: { completionTokens: 3 } });
+  });
+
+  it('restarts a crashed runner with doubling back-off and fails only the request in flight', async () => {
+    let runner = await boot();
+    const failed = lastValueFrom(ask('boom'));
+    await flush();
+    runner.exit(0, 11);
+    await expect(failed).rejects.toBeInstanceOf(ModelProcessError);
+    expect(service.snapshot()).toMatchObject({ state: 'restarting', restarts: 1 });
+    expect(clock.pendingDelays()).toEqual([1000]);
+    // The next runner dies while loading, twice: each failed start doubles the delay.
+    await clock.advance(1000);
+    runners[1].exit(255);
+    await flush();
+    expect(clock.pendingDelays()).toEqual([1000]);
+    await clock.advance(1000);
+    runners[2].exit(255);
+    await flush();
+    expect(clock.pendingDelays()).toEqual([2000]);
+    await clock.advance(2000);
+    runner = runners[3];
+    runner.print(startupStream());
+    await flush();
+    expect(service.snapshot()).toMatchObject({ state: 'ready', consecutiveFailures: 0, loads: 4 });
+  });
+
+  it('stops restarting after the configured number of failed starts', async () => {
+    service.onApplicationBootstrap();
+    await flush();
+    for (let i = 0; i < 4; i++) {
+      runners[i].print('\x1b[1;30;31m[E][                            Init][ 178]: init axmodel(x) failed\x1b[0m\n');
+      runners[i].exit(255);
+      await flush();
+      await clock.advance(10000);
+    }
+    expect(runners).toHaveLength(4);
+    expect(service.snapshot()).toMatchObject({ state: 'failed', consecutiveFailures: 4 });
+    expect(service.snapshot().outputTail.join('\n')).toContain('init axmodel(x) failed');
+    expect(clock.pendingDelays()).toEqual([]);
+    await expect(lastValueFrom(ask('hello'))).rejects.toBeInstanceOf(ModelUnavailableError);
+  });
+
+  it('declares the device dead after the burst and silence: no restart', async () => {
+    const runner = await boot();
+    const failed = lastValueFrom(ask('hello'));
+    await flush();
+    runner.print('partial answer ' + deviceDeadBurst(5));
+    await clock.advance(3000);
+    await expect(failed).rejects.toThrow(/NPU device died/);
+    expect(runner.signals).toContain('SIGKILL');
+    expect(service.snapshot()).toMatchObject({ state: 'failed', deviceDead: true });
+    expect(runners).toHaveLength(1);
+  });
+
+  it('keeps model text that merely imitates the device-dead line when the turn ends normally', async () => {
+    const runner = await boot();
+    const result = lastValueFrom(ask('hello').pipe(toArray()));
+    await flush();
+    runner.print('[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead\n');
+    runner.print(turnStream('still text'));
+    const events = await result;
+    expect(events.pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+    expect(service.snapshot()).toMatchObject({ state: 'ready', deviceDead: false });
+  });
+
+  it('fails a generation that runs past the request deadline and interrupts it', async () => {
+    const runner = await boot();
+    const failed = lastValueFrom(ask('slow'));
+    await flush();
+    runner.print('some');
+    for (let i = 0; i < 10; i++) {
+      await clock.advance(3000); // output keeps coming, so it is not hung…
+      runner.print(' more');
+    }
+    await expect(failed).rejects.toBeInstanceOf(GenerationTimeoutError); // …but 30 s is the limit
+    expect(runner.written).toEqual(['qh-1\n', '\x03']);
+  });
+
+  it('allows a long prompt its prefill time before calling a silent runner hung', async () => {
+    const runner = await boot();
+    const failed = lastValueFrom(ask('hello'));
+    await flush();
+    await clock.advance(5000 + 30 * 100 - 1); // hang timeout + 30 prompt tokens x 100 ms
+    expect(runner.signals).toEqual([]);
+    await clock.advance(1);
+    await expect(failed).rejects.toThrow(/stopped responding/);
+    expect(runner.signals).toEqual(['SIGKILL']);
+  });
+});
