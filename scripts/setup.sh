@@ -205,6 +205,10 @@ install_unit() {
   sed "s#/opt/qwen#$install_dir#g" "$install_dir/deploy/systemd/$SERVICE_NAME.service" >"$unit.new"
   chmod 0644 "$unit.new"
   mv -f "$unit.new" "$unit"
+  # model.log and tokenizer.log stay open while the service runs: rotate them with copytruncate.
+  if [ -d /etc/logrotate.d ]; then
+    install -m 0644 "$install_dir/deploy/logrotate/$SERVICE_NAME" "/etc/logrotate.d/$SERVICE_NAME"
+  fi
   systemctl daemon-reload
   systemctl enable "$SERVICE_NAME" >/dev/null
   say "installed and enabled $unit"
