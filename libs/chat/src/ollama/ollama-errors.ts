@@ -86,6 +86,13 @@ export class OllamaErrorDialect implements ChatErrorDialect, OnModuleInit {
       return { status, message: httpMessage(error, status, exchange), kind: `http-${status}`, retryAfterSeconds: null };
     }
     const failure = classifyChatFailure(error);
+    // The JSON body parser's own errors (http-errors, not HttpException): too large 413, malformed 400.
+    const parserError = error as { status?: unknown; expose?: unknown; type?: unknown; message?: unknown } | null;
+    if (!failure && parserError?.expose === true && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      const status = parserError.status;
+      const message = status === 413 ? 'request body too large' : `invalid request body: ${String(parserError.message)}`;
+      return { status, message, kind: `http-${status}`, retryAfterSeconds: null };
+    }
     if (!failure) {
       this.logger.error(`request ${exchange.requestId} failed unexpectedly`, (error as Error)?.stack ?? String(error));
       return { status: 500, message: 'internal server error', kind: 'unexpected', retryAfterSeconds: null };
