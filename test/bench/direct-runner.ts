@@ -1,0 +1,123 @@
+/**
+ * The runner driven DIRECTLY, without the service: the same emulator binary under node-pty
+ * (RunnerProcess: `stty -echo -onlcr; exec ./main_axcl_…` with the upstream flags), prompts
+ * registered with the tokenizer server's `POST /prompts` (the service's own tokenizer process),
+ * only the handle typed, the output framed by ReplFramer. This is the floor the service is
+ * compared with: everything the service adds (HTTP, validation, queue, SSE) is absent here.
+ */
+import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
+import { FramerEvent, ReplFramer } from '@qwen/model/repl-framer';
+import { RunnerHandle, RunnerProcess } from '@qwen/model/runner-process';
+import { UPSTREAM_RUNNER_BINARIES, upstreamRunnerArgs } from '@qwen/model/upstream-launch';
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+export interface TimedChunk {
+  /** performance.now() when the pty data event fired. */
+  at: number;
+  text: string;
+}
+
+export interface DirectTurn {
+  /** When registration began (the equivalent of the client sending its request). */
+  startedAt: number;
+  firstTextAt: number | null;
+  endedAt: number;
+  text: string;
+  chunks: TimedChunk[];
+}
+
+export class DirectRunner {
+  private readonly framer = new ReplFramer();
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private waiting: ((event: FramerEvent, at: number) => void) | null = null;
+  private exited = false;
+
+  private constructor(
+    private readonly runner: RunnerHandle,
+    private readonly tokenizerUrl: string,
+  ) {
+    runner.onData((chunk) => {
+      const at = performance.now();
+      for (const event of this.framer.push(chunk)) this.waiting?.(event, at);
+    });
+    runner.onExit(() => (this.exited = true));
+  }
+
+  static async start(options: { modelDir: string; tokenizerPort: number; env: Record<string, string>; logFile: string }): Promise<DirectRunner> {
+    const tokenizerUrl = `http://127.0.0.1:${options.tokenizerPort}`;
+    const binary = UPSTREAM_RUNNER_BINARIES[process.arch as keyof typeof UPSTREAM_RUNNER_BINARIES] ?? UPSTREAM_RUNNER_BINARIES.x64;
+    const runner = await new RunnerProcess().spawn({
+      binary: `./${binary}`,
+      args: upstreamRunnerArgs(tokenizerUrl, ''),
+      cwd: options.modelDir,
+      env: { ...(process.env as Record<string, string>), ...options.env },
+      logFile: options.logFile,
+    });
+    const direct = new DirectRunner(runner, tokenizerUrl);
+    await direct.until((e) => e.type === 'ready', 'the direct runner to load', 30000);
+    return direct;
+  }
+
+  /** One turn: register, type the handle, collect text until the runner is back at `>> `. */
+  async ask(messages: ChatMessage[], maxTokens?: number): Promise<DirectTurn> {
+    const startedAt = performance.now();
+    const { handle } = await this.register({ messages, contextWindow: 1024, ...(maxTokens ? { maxTokens } : {}) });
+    const chunks: TimedChunk[] = [];
+    const ended = this.until(
+      (event, at) => {
+        if (event.type === 'text') chunks.push({ at, text: event.text });
+        return event.type === 'ready';
+      },
+      'the direct turn to end',
+      120000,
+    );
+    this.framer.beginTurn(handle);
+    this.runner.write(`${handle}\n`);
+    const endedAt = await ended;
+    return { startedAt, firstTextAt: chunks[0]?.at ?? null, endedAt, text: chunks.map((c) => c.text).join(''), chunks };
+  }
+
+  async stop(): Promise<void> {
+    this.agent.destroy();
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.runner.onExit(() => resolve()));
+    this.runner.write('q\n');
+    const timer = setTimeout(() => this.runner.signalGroup('SIGKILL'), 3000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  private until(predicate: (event: FramerEvent, at: number) => boolean, what: string, ms: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = null;
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      this.waiting = (event, at) => {
+        if (!predicate(event, at)) return;
+        clearTimeout(timer);
+        this.waiting = null;
+        resolve(at);
+      };
+    });
+  }
+
+  private register(body: unknown): Promise<{ handle: string }> {
+    const payload = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${this.tokenizerUrl}/prompts`,
+        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as { handle: string }) : reject(new Error(`POST /prompts ${res.statusCode}: ${text}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}
