@@ -212,6 +212,29 @@ describe('ModelService cancellation and faults (emulator)', () => {
   });
 });
 
+describe('ModelService cancellation at the moment a request is typed (emulator, paced prompt)', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '20', QWEN_EMU_PROMPT_TOKEN_MS: '20' } });
+  });
+  afterAll(async () => service?.close());
+
+  it('frees the runner when the client leaves on its start event', async () => {
+    const long = 'many words '.repeat(150); // ~300 prompt tokens, ~300 answer tokens: 12 s if not stopped
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const subscription: Subscription = service.model
+        .generate(request(long))
+        .subscribe({ next: (e) => e.type === 'start' && subscription.unsubscribe() });
+      const started = Date.now();
+      const next = await run(service.model, request(`next ${attempt}`));
+      expect(next.text).toBe(`next ${attempt}`);
+      // The abandoned prompt is still read in (no early exit from prefill) but its answer is stopped.
+      expect(Date.now() - started).toBeLessThan(9000);
+    }
+  });
+});
+
 describe('ModelService failures that must not loop', () => {
   it('stops restarting after repeated init failures and reports failed with the output tail', async () => {
     const service = await startTestService({

@@ -182,6 +182,28 @@ describe(ModelService.name, () => {
     expect(done).toMatchObject({ type: 'done', finishReason: 'length', usage: { completionTokens: 3 } });
   });
 
+  it('cancels a request that leaves on its start event without losing the Ctrl-C or the typed line', async () => {
+    const runner = await boot();
+    const subscription = ask('bye').subscribe({ next: (e) => e.type === 'start' && subscription.unsubscribe() });
+    await flush();
+    // The line is typed, but Ctrl-C now would make the terminal discard it unread: not yet.
+    expect(runner.written).toEqual(['qh-1\n']);
+    events.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30 });
+    expect(runner.written).toEqual(['qh-1\n', '\x03']);
+    // A Ctrl-C during the prompt may not count: once more when generation shows, then never again.
+    runner.print('a');
+    runner.print('b');
+    expect(runner.written).toEqual(['qh-1\n', '\x03', '\x03']);
+    runner.print(turnStream(''));
+    await flush();
+    expect(service.snapshot()).toMatchObject({ state: 'ready', queue: { inFlight: 0 } });
+    const next = lastValueFrom(ask('next').pipe(toArray()));
+    await flush();
+    expect(runner.written[3]).toBe('qh-2\n');
+    runner.print(turnStream('next'));
+    expect((await next).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+  });
+
   it('restarts a crashed runner with doubling back-off and fails only the request in flight', async () => {
     let runner = await boot();
     const failed = lastValueFrom(ask('boom'));

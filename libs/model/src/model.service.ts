@@ -57,7 +57,14 @@ interface ActiveTurn {
   /** What the client was given (upstream tokenizer mode counts its tokens for usage). */
   emitted: string;
   stopHit: boolean;
-  ctrlCSent: boolean;
+  /** The generation must stop (max_tokens, stop string, client gone, deadline, reload). */
+  stopWanted: boolean;
+  /** The runner has read the typed line (the tokenizer saw its /encode, or text came). */
+  lineRead: boolean;
+  /** Ctrl-C sent while the prompt was being read in (it may not count: sent again at the first text). */
+  ctrlCBeforeText: boolean;
+  /** Ctrl-C sent while text was being generated (the runner checks its stop flag per token). */
+  ctrlCDuringText: boolean;
   footerTokensPerSecond: number | null;
   /** Output is no longer the client's (it failed, or the client left): discard it. */
   discard: boolean;
@@ -323,12 +330,20 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       firstTextAt: null,
       emitted: '',
       stopHit: false,
-      ctrlCSent: false,
+      stopWanted: false,
+      lineRead: false,
+      ctrlCBeforeText: false,
+      ctrlCDuringText: false,
       footerTokensPerSecond: null,
       discard: false,
       deadline: null,
     };
     this.turn = turn;
+    // Typed before anything is emitted, so a client that leaves on 'start' cancels a typed line.
+    this.framer.beginTurn(registration.handle);
+    runner.write(`${registration.handle}\n`);
+    this.armHangTimer();
+    turn.deadline = this.clock.setTimeout(() => this.onDeadline(turn), this.options.model.requestTimeoutMs);
     this.publish();
     job.subscriber.next({
       type: 'start',
@@ -337,16 +352,15 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       droppedMessages: registration.droppedMessages,
       queuedMs: turn.queuedMs,
     });
-    turn.deadline = this.clock.setTimeout(() => this.onDeadline(turn), this.options.model.requestTimeoutMs);
-    this.framer.beginTurn(registration.handle);
-    runner.write(`${registration.handle}\n`);
-    this.armHangTimer();
   }
 
   private onText(text: string): void {
     const turn = this.turn;
-    if (!turn || turn.discard || turn.stopHit) return;
+    if (!turn) return;
     turn.firstTextAt ??= this.clock.now();
+    turn.lineRead = true;
+    this.sendCtrlCIfWanted(turn);
+    if (turn.discard || turn.stopHit) return;
     const { emit, stopped } = turn.cutter.push(text);
     if (emit) this.emitText(turn, emit);
     if (stopped) {
@@ -420,9 +434,26 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Stops the current generation (max_tokens, stop string, client gone, deadline): Ctrl-C. */
   private interrupt(turn: ActiveTurn): void {
-    if (turn.ctrlCSent || this.turn !== turn) return;
-    turn.ctrlCSent = true;
-    this.runner?.write('\x03');
+    turn.stopWanted = true;
+    this.sendCtrlCIfWanted(turn);
+  }
+
+  /**
+   * Ctrl-C only once the runner has read the typed line: the terminal discards unread input on
+   * Ctrl-C, which would leave the runner waiting at ">> " for a line that never comes. One Ctrl-C
+   * while the prompt is read in, and one more at the first text if the first did not stop it (the
+   * runner only honours its stop flag while generating). Never more: at ">> " it does nothing.
+   */
+  private sendCtrlCIfWanted(turn: ActiveTurn): void {
+    if (!turn.stopWanted || this.turn !== turn || !turn.lineRead || !this.runner) return;
+    if (turn.firstTextAt === null) {
+      if (turn.ctrlCBeforeText) return;
+      turn.ctrlCBeforeText = true;
+    } else {
+      if (turn.ctrlCDuringText) return;
+      turn.ctrlCDuringText = true;
+    }
+    this.runner.write('\x03');
   }
 
   private onDeadline(turn: ActiveTurn): void {
@@ -450,7 +481,12 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   private onTokenizerEvent(event: TokenizerEvent): void {
     const turn = this.turn;
-    if (!turn || event.type !== 'tokens' || event.handle !== turn.handle) return;
+    if (!turn || event.type === 'ready' || event.handle !== turn.handle) return;
+    turn.lineRead = true;
+    if (event.type === 'turn-start') {
+      this.sendCtrlCIfWanted(turn);
+      return;
+    }
     this.armHangTimer();
     if (event.limitReached) this.interrupt(turn);
   }
