@@ -1,19 +1,10 @@
+import { UPSTREAM_POST_CONFIG } from '@qwen/model/fixtures/runner-output';
 import { formatSampling } from './sampling-header';
 
 describe(formatSampling.name, () => {
   it('lists only the enabled settings of post_config.json', () => {
     expect(
-      formatSampling({
-        enable_repetition_penalty: false,
-        enable_temperature: true,
-        enable_top_k_sampling: true,
-        enable_top_p_sampling: false,
-        penalty_window: 20,
-        repetition_penalty: 1.2,
-        temperature: 0.9,
-        top_k: 10,
-        top_p: 0.8,
-      }),
+      formatSampling(UPSTREAM_POST_CONFIG),
     ).toBe('temperature=0.9; top_k=10');
   });
 

@@ -1,3 +1,4 @@
+import { UPSTREAM_POST_CONFIG } from '@qwen/model/fixtures/runner-output';
 import type { FinishReason, GenerationEvent, GenerationRequest, ModelSnapshot } from '@qwen/model/model.contract';
 import { Observable } from 'rxjs';
 
@@ -41,17 +42,7 @@ export class FakeModelService {
   /** Ids of requests whose subscriber unsubscribed before the Observable ended (the client left). */
   readonly cancelled: string[] = [];
   behaviour: FakeBehaviour = (request) => fakeAnswer(lastUserText(request));
-  sampling: Record<string, unknown> | null = {
-    enable_repetition_penalty: false,
-    enable_temperature: true,
-    enable_top_k_sampling: true,
-    enable_top_p_sampling: false,
-    penalty_window: 20,
-    repetition_penalty: 1.2,
-    temperature: 0.9,
-    top_k: 10,
-    top_p: 0.8,
-  };
+  sampling: Record<string, unknown> | null = { ...UPSTREAM_POST_CONFIG };
   private cancelWaiters: Array<(id: string) => void> = [];
   private requestWaiters: Array<(request: GenerationRequest) => void> = [];
 
