@@ -235,6 +235,27 @@ describe('ModelService cancellation at the moment a request is typed (emulator, 
   });
 });
 
+describe('Ctrl-C as a turn ends (emulator at full speed)', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '0' }, configure: (c) => (c.model.hangTimeoutMs = 3000) });
+  });
+  afterAll(async () => service?.close());
+
+  it('never loses the runner prompt to a Ctrl-C that lands as the answer finishes', async () => {
+    // A 2-token limit makes the service send Ctrl-C while a short answer is already ending; a
+    // terminal that flushes its queues on Ctrl-C would discard the ">> " just printed (hang, 502).
+    for (let i = 0; i < 40; i++) {
+      for (const content of ['q', '>> ', '\n\n>> q\n', '[N][ Run][ 610]: hit eos', 'hello']) {
+        const outcome = await run(service.model, request(content, { maxTokens: 2 }));
+        expect(content.startsWith(outcome.text)).toBe(true);
+      }
+    }
+    expect(service.model.snapshot()).toMatchObject({ state: 'ready', loads: 1, restarts: 0 });
+  });
+});
+
 describe('ModelService failures that must not loop', () => {
   it('stops restarting after repeated init failures and reports failed with the output tail', async () => {
     const service = await startTestService({

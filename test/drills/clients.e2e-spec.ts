@@ -136,7 +136,8 @@ describe('Drill: clients disconnecting at every phase', () => {
       (e: unknown) => (e as Error).name,
     );
     await typedIntoRunner();
-    expect(existsSync(service.faultFile)).toBe(false); // the runner took this request
+    // The emulator consumes the fault file when it reads the request's line: the runner took it.
+    await until(() => !existsSync(service.faultFile), 'the runner to read the request line', 5000, 5);
     leaving.abort();
     expect(await request).toBe('AbortError');
     const abortedAt = Date.now();

@@ -439,10 +439,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /**
-   * Ctrl-C only once the runner has read the typed line: the terminal discards unread input on
-   * Ctrl-C, which would leave the runner waiting at ">> " for a line that never comes. One Ctrl-C
-   * while the prompt is read in, and one more at the first text if the first did not stop it (the
-   * runner only honours its stop flag while generating). Never more: at ">> " it does nothing.
+   * Ctrl-C only once the runner has read the typed line (before that it is ignored: at ">> " a
+   * Ctrl-C does nothing). One Ctrl-C while the prompt is read in, and one more at the first text if
+   * the first did not stop it (the runner only honours its stop flag while generating). The pty is
+   * set to `noflsh` (RunnerProcess), so a Ctrl-C never discards a typed line or the next ">> ".
    */
   private sendCtrlCIfWanted(turn: ActiveTurn): void {
     if (!turn.stopWanted || this.turn !== turn || !turn.lineRead || !this.runner) return;

@@ -31,9 +31,11 @@ export interface RunnerHandle {
 }
 
 /**
- * Starts the runner under node-pty. The terminal is first told not to echo and not to map
- * `\n` to `\r\n` (`stty -echo -onlcr`), then the shell `exec`s the runner, so the pid we hold
- * is the runner's and Ctrl-C (0x03) typed on the pty reaches it as SIGINT.
+ * Starts the runner under node-pty. The terminal is first told not to echo, not to map `\n` to
+ * `\r\n`, and not to flush its queues on Ctrl-C (`stty -echo -onlcr noflsh`): without `noflsh` a
+ * Ctrl-C that arrives as a turn ends throws away the ">> " the runner just printed (or a typed line
+ * it has not read yet). Then the shell `exec`s the runner, so the pid we hold is the runner's and
+ * Ctrl-C (0x03) typed on the pty reaches it as SIGINT.
  */
 @Injectable()
 export class RunnerProcess {
@@ -44,7 +46,7 @@ export class RunnerProcess {
     log.write(`\n==== runner start ${new Date().toISOString()} ${options.binary}\n`);
     const child = pty.spawn(
       '/bin/sh',
-      ['-c', 'stty -echo -onlcr 2>/dev/null; exec "$0" "$@"', options.binary, ...options.args],
+      ['-c', '  stty -echo -onlcr noflsh 2>/dev/null; exec "$0" "$@"', options.binary, ...options.args],
       { name: 'xterm', cols: 200, rows: 50, cwd: options.cwd, env: options.env, encoding: 'utf8' },
     );
     return new PtyRunnerHandle(child, log);
