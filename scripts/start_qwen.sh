@@ -10,9 +10,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-RUN_DIR="${QWEN_RUN_DIR:-run}"
+# shellcheck source=scripts/service-pid.sh
+source "$ROOT/scripts/service-pid.sh"
 LOG_DIR="${QWEN_LOG_DIR:-logs}"
-PID_FILE="$RUN_DIR/qwen-chat.pid"
 LOG_FILE="$LOG_DIR/service.log"
 
 case "${1:-}" in
@@ -21,15 +21,6 @@ case "${1:-}" in
   *) echo "start_qwen: ERROR: unknown argument: $1 (try --help)" >&2; exit 1 ;;
 esac
 
-# A pid from the file counts only if that process is still our service (pids get reused).
-running_pid() {
-  local pid
-  [ -f "$PID_FILE" ] || return 1
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq 'dist/apps/qwen-chat/src/main\.js|scripts/start_service\.sh' || return 1
-  echo "$pid"
-}
 
 if pid="$(running_pid)"; then
   echo "start_qwen: already running (pid $pid); logs: $LOG_FILE"

@@ -6,8 +6,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-RUN_DIR="${QWEN_RUN_DIR:-run}"
-PID_FILE="$RUN_DIR/qwen-chat.pid"
+# shellcheck source=scripts/service-pid.sh
+source "$ROOT/scripts/service-pid.sh"
 TIMEOUT="${QWEN_STOP_TIMEOUT:-30}"
 
 case "${1:-}" in
@@ -21,9 +21,7 @@ if [ ! -f "$PID_FILE" ]; then
   echo "stop_qwen: not running (no $PID_FILE)"
   exit 0
 fi
-pid="$(tr -dc '0-9' <"$PID_FILE")"
-if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null ||
-  ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq 'dist/apps/qwen-chat/src/main\.js|scripts/start_service\.sh'; then
+if ! pid="$(running_pid)"; then
   echo "stop_qwen: not running (removing the stale $PID_FILE)"
   rm -f -- "$PID_FILE"
   exit 0

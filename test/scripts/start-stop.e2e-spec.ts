@@ -53,7 +53,7 @@ describe('scripts/start_qwen.sh and stop_qwen.sh', () => {
   beforeEach(() => {
     scratch = new ScratchDir();
     root = join(scratch.path, 'project');
-    copyProjectFiles(root, ['scripts/start_service.sh', 'scripts/start_qwen.sh', 'scripts/stop_qwen.sh']);
+    copyProjectFiles(root, ['scripts/start_service.sh', 'scripts/start_qwen.sh', 'scripts/stop_qwen.sh', 'scripts/service-pid.sh']);
     scratch.file('project/dist/apps/qwen-chat/src/main.js', FAKE_SERVICE);
     scratch.file('project/config/local.yaml', '# local settings\n');
     events = join(scratch.path, 'events.log');
