@@ -30,11 +30,9 @@ describe('Drill: processes dying or hanging under a request', () => {
   });
   afterAll(() => service?.close());
 
-  it('runner SIGKILLed mid-stream: the client gets one model_process_failed error after a true prefix, then the runner is back', async () => {
-    const content = 'killed in the middle of a stream. ';
+  /** Streams a 100-fold answer of `content` and SIGKILLs `pid` once the first repetition has arrived. */
+  async function streamAndKillMidway(content: string, pid: number): ReturnType<typeof drainStream> {
     writeFileSync(service.faultFile, JSON.stringify({ repeat: 100 }));
-    const pid = service.model.snapshot().pid!;
-    const loadsBefore = service.model.snapshot().loads;
     const stream = await client.chat.completions.create({ ...chatBody(content), stream: true });
     let killed = false;
     const outcome = await drainStream(stream, (text) => {
@@ -44,6 +42,14 @@ describe('Drill: processes dying or hanging under a request', () => {
       }
     });
     expect(killed).toBe(true);
+    return outcome;
+  }
+
+  it('runner SIGKILLed mid-stream: the client gets one model_process_failed error after a true prefix, then the runner is back', async () => {
+    const content = 'killed in the middle of a stream. ';
+    const pid = service.model.snapshot().pid!;
+    const loadsBefore = service.model.snapshot().loads;
+    const outcome = await streamAndKillMidway(content, pid);
     expect(outcome.error).toBeInstanceOf(OpenAI.APIError);
     expect(outcome.error).toMatchObject({ code: 'model_process_failed' });
     // What arrived is exactly the beginning of the answer: nothing garbled, nothing presented as complete.
@@ -59,19 +65,10 @@ describe('Drill: processes dying or hanging under a request', () => {
 
   it('tokenizer SIGKILLed mid-generation: the runner dies with it, the client gets an error, both come back', async () => {
     const content = 'the tokenizer dies under this answer. ';
-    writeFileSync(service.faultFile, JSON.stringify({ repeat: 100 }));
     const tokenizerPid = service.tokenizer.snapshot().pid!;
     const tokenizerRestarts = service.tokenizer.snapshot().restarts;
     const loadsBefore = service.model.snapshot().loads;
-    const stream = await client.chat.completions.create({ ...chatBody(content), stream: true });
-    let killed = false;
-    const outcome = await drainStream(stream, (text) => {
-      if (!killed && text.length > content.length) {
-        killed = true;
-        process.kill(tokenizerPid, 'SIGKILL');
-      }
-    });
-    expect(killed).toBe(true);
+    const outcome = await streamAndKillMidway(content, tokenizerPid);
     expect(outcome.error).toBeInstanceOf(OpenAI.APIError);
     expect((outcome.error as InstanceType<typeof OpenAI.APIError>).code).toMatch(/model_process_failed|tokenizer_unavailable/);
     expect(content.repeat(100).startsWith(outcome.text)).toBe(true);
