@@ -1,0 +1,6 @@
+export * from './json-scanner';
+export * from './tool-call-parser';
+export * from './tool-call-scanner';
+export * from './tool-plan';
+export * from './tool-request-error';
+export * from './tool-spec';
