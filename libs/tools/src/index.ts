@@ -6,3 +6,6 @@ export * from './tool-plan';
 export * from './tool-request-error';
 export * from './tool-spec';
 export * from './tools-chat-template';
+export * from './json-value-end-detector';
+export * from './structured-output-plan';
+export * from './structured-output-validator';
