@@ -9,3 +9,4 @@ export * from './tools-chat-template';
 export * from './json-value-end-detector';
 export * from './structured-output-plan';
 export * from './structured-output-validator';
+export * from './output-limits';
