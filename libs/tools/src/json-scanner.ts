@@ -38,3 +38,8 @@ export function skipWhitespace(text: string, from: number): number {
 export function isJsonWhitespace(ch: string): boolean {
   return ch === ' ' || ch === '\n' || ch === '\r' || ch === '\t';
 }
+
+/** A plain JSON object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

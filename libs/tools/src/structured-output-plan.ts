@@ -1,5 +1,6 @@
 import { ToolRequestError } from './tool-request-error';
-import { isObject, type JsonSchema } from './tool-spec';
+import { isObject } from './json-scanner';
+import type { JsonSchema } from './tool-spec';
 
 /** The OpenAI error code for an answer that did not validate (Groq's precedent; SDKs do not retry a 400). */
 export const JSON_VALIDATE_FAILED = 'json_validate_failed';

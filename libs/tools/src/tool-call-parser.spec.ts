@@ -44,6 +44,13 @@ describe(ToolCallParser.name, () => {
     expect(calls(text)).toEqual([{ name: 'turn_on', args: { note: 'a } b { </tool_call> ``` " <tool_call>' } }]);
   });
 
+  it('reads two objects written inside one block as two calls', () => {
+    expect(calls('<tool_call>\n{"name": "turn_on", "arguments": {}}\n{"name": "get_weather", "arguments": {"city": "Rome"}}\n</tool_call>')).toEqual([
+      { name: 'turn_on', args: {} },
+      { name: 'get_weather', args: { city: 'Rome' } },
+    ]);
+  });
+
   it('tolerates a stray closing brace before the closing tag', () => {
     expect(calls('<tool_call>\n{"name": "turn_on", "arguments": {"a": 1}}}\n</tool_call>')).toEqual([{ name: 'turn_on', args: { a: 1 } }]);
   });
@@ -178,6 +185,7 @@ describe(ToolCallStreamParser.name, () => {
       '<tool_call>\n{"name": "turn_on", "arguments": {"a": 1}}}\n</tool_call>',
       'text then <tool_call> not json',
       'trailing spaces   \n\n',
+      '<tool_call>\n{"name": "turn_on", "arguments": {}}\n{"name": "get_weather", "arguments": {"city": "Rome"}}\n</tool_call>',
     ];
     it.each(samples.map((text) => [JSON.stringify(text).slice(0, 60), text]))('%s', (_label, text) => {
       const expected = new ToolCallParser(TOOLS, sequentialIds()).parse(text);

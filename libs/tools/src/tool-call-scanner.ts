@@ -1,6 +1,5 @@
-import { scanJsonContainer, skipWhitespace } from './json-scanner';
+import { isObject, scanJsonContainer, skipWhitespace } from './json-scanner';
 import { TOOL_CALL_CLOSE_TAG, TOOL_CALL_OPEN_TAG } from './tool-plan';
-import { isObject } from './tool-spec';
 
 /** A call found in the model's text, before it gets an id. */
 export interface FoundToolCall {

@@ -1,4 +1,4 @@
-import { isObject } from './tool-spec';
+import { isObject } from './json-scanner';
 
 /** A past tool call as OpenAI (`arguments` a JSON string) or Ollama (`arguments` an object) sends it back. */
 export interface HistoryToolCallInput {

@@ -1,3 +1,4 @@
+import { isObject } from './json-scanner';
 import { ToolRequestError } from './tool-request-error';
 
 /** A JSON Schema as clients send it (parameters of a tool, a response format's schema). */
@@ -96,8 +97,4 @@ export function toTemplateTools(tools: readonly ToolSpec[]): TemplateTool[] {
 export interface TemplateTool {
   type: 'function';
   function: { name: string; description?: string; parameters: JsonSchema };
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
