@@ -200,3 +200,54 @@ describe(ToolCallStreamParser.name, () => {
     });
   });
 });
+
+describe(`${ToolCallStreamParser.name} on generated texts`, () => {
+  // Fragments the model writes, combined at random (fixed seed): the streamed result must always equal the final parse.
+  const FRAGMENTS = [
+    'Sure. ',
+    '\n',
+    '  ',
+    '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
+    '<tool_call>{"name": "turn_on", "parameters": "{\\"x\\": \\"}\\"}"}',
+    '<tool_call>\n{"name": "nope", "arguments": {}}\n</tool_call>',
+    '```json\n{"name": "turn_on", "arguments": {}}\n```',
+    '```py\nx = {"a": 1}\n```',
+    '{"name": "get_weather", "arguments": {}}',
+    '{"other": "<tool_call>"}',
+    '<tool_',
+    '<',
+    '`',
+    '}',
+    '{',
+    '"',
+    'text',
+  ];
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+  }
+
+  it('agrees with ToolCallParser on 300 random texts split at random points', () => {
+    const next = random(42);
+    for (let sample = 0; sample < 300; sample++) {
+      const text = Array.from({ length: 1 + Math.floor(next() * 6) }, () => FRAGMENTS[Math.floor(next() * FRAGMENTS.length)]).join('');
+      const expected = new ToolCallParser(TOOLS, sequentialIds()).parse(text);
+      const parser = new ToolCallStreamParser(TOOLS, sequentialIds());
+      const steps: ToolCallStreamStep[] = [];
+      for (let i = 0; i < text.length; ) {
+        const size = 1 + Math.floor(next() * 8);
+        steps.push(parser.push(text.slice(i, i + size)));
+        i += size;
+      }
+      steps.push(parser.finish());
+      expect({ text, streamed: steps.map((s) => s.text).join(''), calls: steps.flatMap((s) => s.toolCalls) }).toEqual({
+        text,
+        streamed: expected.content ?? '',
+        calls: expected.toolCalls,
+      });
+    }
+  });
+});
