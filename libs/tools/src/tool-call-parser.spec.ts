@@ -165,6 +165,12 @@ describe(ToolCallStreamParser.name, () => {
     expect(steps.map((s) => s.text)).toEqual(['Code:', '\n```pyth', 'on\nx = 1']);
   });
 
+  it('passes text straight through when no tool is declared (tool_choice none)', () => {
+    const parser = new ToolCallStreamParser([]);
+    expect(parser.push('{"name": "turn_on"} <tool_')).toEqual({ text: '{"name": "turn_on"} <tool_', toolCalls: [] });
+    expect(parser.finish()).toEqual({ text: '', toolCalls: [] });
+  });
+
   it('ignores pushes after finish', () => {
     const parser = new ToolCallStreamParser(TOOLS);
     parser.finish();

@@ -27,7 +27,7 @@ type Attempt = { kind: 'call'; call: FoundToolCall; end: number } | { kind: 'tex
 /**
  * Splits model text into plain text and tool calls, the way Qwen2.5 writes them: `<tool_call>{…}</tool_call>`
  * blocks (closing tag optional), ```json fenced objects, and a bare object when nothing but calls and
- * whitespace precede it. Only objects naming a declared tool are calls. With `final` false, it stops
+ * whitespace precede it. Only objects naming a declared tool are calls (none declared: all text, nothing held). With `final` false, it stops
  * before anything more text could still change (a partial tag, an open call, trailing whitespace while
  * a bare call is possible) and says how far it got. Never throws.
  */
@@ -36,6 +36,10 @@ export function scanToolCalls(text: string, declaredNames: ReadonlySet<string>, 
   const pushText = (from: number, to: number): void => {
     if (to > from) segments.push({ kind: 'text', text: text.slice(from, to) });
   };
+  if (declaredNames.size === 0) {
+    pushText(0, text.length);
+    return { segments, consumed: text.length, bareAllowed: false };
+  }
   let pos = 0;
   let bareAllowed = bareAllowedAtStart;
   while (pos < text.length) {
