@@ -36,6 +36,8 @@ class FakeTokenizer {
   encodeStatus = 200;
   /** Number of /decode calls still to answer with a 500. */
   failDecodes = 0;
+  /** Answer delay per path (ms): more than 1000 is more than the runner waits. */
+  delays: Record<string, number> = {};
   private server: Server;
   url = '';
 
@@ -65,9 +67,15 @@ class FakeTokenizer {
     req.on('end', () => {
       const body: unknown = raw ? JSON.parse(raw) : null;
       this.calls.push({ method: req.method ?? '', path: req.url ?? '', body });
+      const delay = this.delays[req.url ?? ''] ?? 0;
       const send = (status: number, value: unknown) => {
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(value));
+        const answer = () => {
+          if (res.destroyed) return;
+          res.writeHead(status, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(value));
+        };
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
       };
       if (req.url === '/bos_id') return send(200, { bos_id: -1 });
       if (req.url === '/eos_id') return send(200, { eos_id: EOS });
@@ -329,18 +337,26 @@ describe('runner emulator (main_axcl_x86 under a pty)', () => {
     expect(turn.startsWith(expectedReply('xyzxyz') + '\n\n')).toBe(true);
   });
 
-  it('stops at 1024 tokens (prompt + generated) without printing the leftover ids', async () => {
+  it('stops after 1024 forward passes: 1024 − P + 1 tokens sampled, the leftover ids not printed', async () => {
     const runner = await ready({ QWEN_EMU_REPEAT: '400' });
-    const mark = runner.output.length;
-    runner.write('abc\n'); // 11 prompt ids → 1013 generated: 337 chunks printed, 2 ids dropped
-    const turn = await runner.waitForPrompt(1, mark, 30000);
-    const decodes = tokenizer.decodes();
-    const final = decodes[decodes.length - 1];
-    expect(final).toHaveLength(1024 - 11);
-    expect(decodes).toHaveLength(337 + 1);
-    expect(turn.slice(0, turn.indexOf('\n\n'))).toBe(expectedReply('abc'.repeat(400).slice(0, 1011)));
+    let mark = runner.output.length;
+    runner.write('abc\n'); // 11 prompt ids → 1014 generated: 338 chunks printed, nothing left over
+    let turn = await runner.waitForPrompt(1, mark, 30000);
+    let decodes = tokenizer.decodes();
+    expect(decodes[decodes.length - 1]).toHaveLength(1024 - 11 + 1);
+    expect(decodes).toHaveLength(338 + 1);
+    expect(turn.slice(0, turn.indexOf('\n\n'))).toBe(expectedReply('abc'.repeat(400).slice(0, 1014)));
     expect(turn).toMatch(footerPattern);
-  });
+
+    tokenizer.calls.length = 0;
+    mark = runner.output.length;
+    runner.write('abcd\n'); // 12 prompt ids → 1013 generated: 337 chunks printed, 2 ids dropped
+    turn = await runner.waitForPrompt(1, mark, 30000);
+    decodes = tokenizer.decodes();
+    expect(decodes[decodes.length - 1]).toHaveLength(1024 - 12 + 1);
+    expect(decodes).toHaveLength(337 + 1);
+    expect(turn.slice(0, turn.indexOf('\n\n'))).toBe(expectedReply('abcd'.repeat(400).slice(0, 1011)));
+  }, 60000);
 
   it('spins printing ">> " after end of file, bounded by QWEN_EMU_EOF_SPIN_LIMIT, then exits 1', async () => {
     const runner = await ready({ QWEN_EMU_EOF_SPIN_LIMIT: '50' });
@@ -373,11 +389,19 @@ describe('runner emulator (main_axcl_x86 under a pty)', () => {
     );
   });
 
-  it('fails init (255) when the tokenizer cannot be reached, and rejects flags this build does not have', async () => {
+  it('dies by SIGSEGV at init when the tokenizer cannot be reached or answers after more than 1 s', async () => {
     const unreachable = start({}, '', modelDir, 'http://127.0.0.1:9');
-    expect((await unreachable.exited).exitCode).toBe(255);
-    expect(unreachable.output).toMatch(/\[E\]\[\s+Init\]\[ 130\]: tokenizer\.Init\(http:\/\/127\.0\.0\.1:9\) failed/);
+    expect((await unreachable.exited).signal).toBe(11);
+    expect(unreachable.output).toBe('build time: Feb 13 2025 15:44:57\n' + record('I', 2, 'Init', 111, 'LLM init start'));
 
+    tokenizer.delays['/eos_id'] = 1300;
+    const slow = start();
+    expect((await slow.exited).signal).toBe(11);
+    expect(slow.output).not.toContain('bos_id:');
+    expect(slow.output).not.toContain('[E]');
+  }, 15000);
+
+  it('rejects flags this build does not have', async () => {
     const runner = new RunnerUnderPty(modelDir, ['--system_prompt', 'x', ...upstreamRunnerArgs(tokenizer.url, '')], {});
     runners.push(runner);
     expect((await runner.exited).exitCode).toBe(1);
@@ -408,20 +432,59 @@ describe('runner emulator (main_axcl_x86 under a pty)', () => {
     expect((await runner.exited).signal).toBe(11);
   });
 
-  it('retries a failed /decode once after a second', async () => {
+  it('retries a failed /decode once: each failure prints two [E][Decode] records and sleeps a second', async () => {
     const runner = await ready();
     tokenizer.failDecodes = 1;
+    let mark = runner.output.length;
+    runner.write('abc\n');
+    let turn = await runner.waitForPrompt(1, mark);
+    const failure = record('E', 1, 'Decode', 0, 'decode failed, status: 500, try again') + record('E', 1, 'Decode', 0, '{"error":"busy"}');
+    expect(turn.startsWith(failure + '<97><98><99>\n\n')).toBe(true);
+    expect(tokenizer.decodes()).toEqual([[97, 98, 99], [97, 98, 99], [97, 98, 99]]);
+
+    // both tries fail: four records, two seconds, the chunk's text is empty
+    tokenizer.calls.length = 0;
+    tokenizer.failDecodes = 2;
+    mark = runner.output.length;
+    const started = Date.now();
+    runner.write('abc\n');
+    turn = await runner.waitForPrompt(1, mark);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(turn.startsWith(failure + failure + '\n\n')).toBe(true);
+    expect(tokenizer.decodes()).toEqual([[97, 98, 99], [97, 98, 99], [97, 98, 99]]);
+  }, 20000);
+
+  it('dies by SIGSEGV when a /decode mid-answer takes more than 1 s', async () => {
+    const runner = await ready({ QWEN_EMU_REPEAT: '3' });
+    tokenizer.delays['/decode'] = 1300;
     const mark = runner.output.length;
     runner.write('abc\n');
-    const turn = await runner.waitForPrompt(1, mark);
-    expect(turn.startsWith('<97><98><99>\n\n')).toBe(true);
-    expect(tokenizer.decodes()).toEqual([[97, 98, 99], [97, 98, 99], [97, 98, 99]]);
-  });
+    expect((await runner.exited).signal).toBe(11);
+    expect(runner.output.slice(mark)).toBe('');
+  }, 15000);
 
   it('QWEN_EMU_FAIL_INIT=1: [E] line and status 255', async () => {
     const runner = start({ QWEN_EMU_FAIL_INIT: '1' });
     expect((await runner.exited).exitCode).toBe(255);
     expect(runner.output).toMatch(/\[E\]\[\s+Init\]\[ 178\]: init axmodel\(.*l0_together\.axmodel\) failed/);
+  });
+
+  it('QWEN_EMU_FAIL_INIT=device-permission / no-driver: the card\'s own lines before the [E] line, status 255', async () => {
+    const layerFailed = record('E', 1, 'Init', 178, 'init axmodel(qwen2.5-1.5b-gptq-int4-ax650/qwen2_p128_l0_together.axmodel) failed');
+    const permission = start({ QWEN_EMU_FAIL_INIT: 'device-permission' });
+    expect((await permission.exited).exitCode).toBe(255);
+    expect(permission.output).toMatch(
+      new RegExp(
+        escapeRegExp(`embed_selector init ok${ESC}[0m[E][init][ 386]: Set AXCL device failed{0x80300186}.\n`) +
+          `\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\]\\[${permission.pid}\\]` +
+          escapeRegExp('[E][device manager][request_ports][464]: request ports from device 1 fail, errno: 1 Operation not permitted\n' + layerFailed) +
+          '$',
+      ),
+    );
+
+    const noDriver = start({ QWEN_EMU_FAIL_INIT: 'no-driver' });
+    expect((await noDriver.exited).exitCode).toBe(255);
+    expect(noDriver.output.endsWith(`embed_selector init ok${ESC}[0maxcl init fail, ret = 0x8030010b\nopen /dev/axcl_host fail, errno: 2 No such file or directory\n${layerFailed}`)).toBe(true);
   });
 
   it('QWEN_EMU_CRASH_AFTER_TOKENS: dies after N generated tokens, without a footer', async () => {
@@ -436,12 +499,38 @@ describe('runner emulator (main_axcl_x86 under a pty)', () => {
     const runner = await ready({ QWEN_EMU_DEVICE_DEAD_AFTER_TOKENS: '3' });
     const mark = runner.output.length;
     runner.write('abcdefg\n');
-    const out = await runner.waitFor((o) => o.split('[C][device][print]').length - 1 >= 300, 10000, mark);
-    expect(out).toMatch(/^<97><98><99>\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\]\[\d+\]\[W\]\[device manager\]\[listen\]\[292\]: device 1 is dead\n/);
+    const out = await runner.waitFor((o) => o.split('[C][device][print]').length - 1 >= 227, 10000, mark);
+    expect(out).toMatch(new RegExp(`^<97><98><99>\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}\\]\\[${runner.pid}\\]\\[W\\]\\[device manager\\]\\[listen\\]\\[292\\]: device 1 is dead\n`));
+    expect(out).toContain(`][${runner.pid}][C][device][print][18]: allocated device memories: 226\n`);
+    expect(out.split(`][${runner.pid}][C][device][print][20]: [0x`).length - 1).toBe(226);
     runner.write('\x03');
     runner.write('q\n');
     await expect(runner.waitFor('hit eos', 500, mark)).rejects.toThrow('timed out');
     expect(() => process.kill(runner.pid, 0)).not.toThrow();
+  });
+
+  it('QWEN_EMU_DEVICE_DEAD_IDLE_MS: the device dies while the runner sits at ">> "; then nothing more, "q" is ignored', async () => {
+    const runner = await ready({ QWEN_EMU_DEVICE_DEAD_IDLE_MS: '300' });
+    const mark = runner.output.length;
+    const out = await runner.waitFor((o) => o.endsWith(' bytes\n') && o.split('[C][device][print]').length - 1 === 227, 10000, mark);
+    expect(out).toMatch(new RegExp(`^\\[[^\\]]+\\]\\[${runner.pid}\\]\\[W\\]\\[device manager\\]\\[listen\\]\\[292\\]: device 1 is dead\n`));
+    runner.write('q\n');
+    await expect(runner.waitFor(PROMPT, 500, mark)).rejects.toThrow('timed out');
+    expect(() => process.kill(runner.pid, 0)).not.toThrow();
+    expect(tokenizer.calls.filter((c) => c.path === '/encode')).toHaveLength(0);
+  });
+
+  it('QWEN_EMU_FAULT_FILE {deviceDeadIdleMs}: a running, idle emulator loses its device on demand', async () => {
+    const faultFile = join(root, 'idle-fault.json');
+    const runner = await ready({ QWEN_EMU_FAULT_FILE: faultFile });
+    let mark = runner.output.length;
+    runner.write('ab\n');
+    await runner.waitForPrompt(1, mark);
+    mark = runner.output.length;
+    writeFileSync(faultFile, JSON.stringify({ deviceDeadIdleMs: 0 }));
+    const out = await runner.waitFor((o) => o.split('[C][device][print]').length - 1 === 227, 10000, mark);
+    expect(out.startsWith('[')).toBe(true);
+    expect(existsSync(faultFile)).toBe(false);
   });
 
   it('QWEN_EMU_HANG_AFTER_TOKENS: stops output and stays alive', async () => {

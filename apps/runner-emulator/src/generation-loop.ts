@@ -1,8 +1,9 @@
 import type { Clock } from './clock';
 import { deviceDeadBurst } from './device-dead-burst';
-import type { TurnFaults } from './emulator-settings';
+import type { CtrlCStep, TurnFaults } from './emulator-settings';
 import { LogFormatter, printfFixed2 } from './log-formatter';
 import type { ProcessControl } from './process-control';
+import { RecordLine } from './record-lines';
 import { planReply } from './reply-planner';
 import type { StdioStream } from './stdio-stream';
 import { TokenizerPort } from './tokenizer-http-client';
@@ -27,11 +28,13 @@ export class StopFlag {
 export interface GenerationSettings {
   promptTokenMs: number;
   tokenMs: number;
-  /** max_token_len: prompt + generated tokens never exceed it. */
+  /** max_token_len: the number of forward passes of a turn (the last prompt pass yields the first token). */
   maxTokenLen: number;
   /** The tokenizer's eos id from the handshake. */
   eosId: number;
   livePrint: boolean;
+  /** What a Ctrl-C does to the step running when it arrives. */
+  ctrlCStep: CtrlCStep;
 }
 
 export interface TurnOptions {
@@ -45,6 +48,12 @@ export type TurnEnd = 'eos' | 'length' | 'stopped';
 /**
  * One call of the runner's `Run(input)`: `/encode` the line, feed the prompt one token at a time,
  * generate, print every 3 tokens through `/decode`, then `\n\n`, the footer and the final `/decode`.
+ *
+ * The turn is at most `maxTokenLen` forward passes: P for a prompt of P tokens (the last one samples
+ * the first token), then one per further token, so up to `maxTokenLen − P + 1` tokens are sampled.
+ * The stop flag (Ctrl-C) is checked before every pass; a Ctrl-C that arrives DURING a pass either
+ * cuts it short (`abandon`, the real runner's check before each layer) or lets it sample its token
+ * (`finish`, the runner had passed its last layer check) — see {@link CtrlCStep}.
  */
 export class GenerationLoop {
   constructor(
@@ -67,6 +76,7 @@ export class GenerationLoop {
     const started = this.clock.nowMs();
 
     let end: TurnEnd | null = null;
+    const cutShort = () => stop.requested && this.settings.ctrlCStep === 'abandon';
     for (let fed = 0; fed < promptIds.length; fed++) {
       if (fed >= maxTokenLen) {
         end = 'length';
@@ -77,22 +87,35 @@ export class GenerationLoop {
         break;
       }
       await this.clock.sleep(this.settings.promptTokenMs);
+      if (cutShort()) {
+        end = 'stopped';
+        break;
+      }
     }
 
     const generated: number[] = [];
     let chunk: number[] = [];
+    const maxGenerated = maxTokenLen - promptIds.length + 1;
     while (end === null) {
-      if (promptIds.length + generated.length >= maxTokenLen) {
+      if (generated.length >= maxGenerated) {
         end = 'length';
         break;
       }
-      if (stop.requested) {
-        end = 'stopped';
-        break;
+      // The last prompt pass yields the first token (its flag check was done above); every later one costs a pass.
+      if (generated.length > 0) {
+        if (stop.requested) {
+          end = 'stopped';
+          break;
+        }
+        await this.injectFaults(options.faults, generated.length);
+        await this.clock.sleep(this.settings.tokenMs);
+        if (cutShort()) {
+          end = 'stopped';
+          break;
+        }
+      } else {
+        await this.injectFaults(options.faults, 0);
       }
-      await this.injectFaults(options.faults, generated.length);
-      // The last prompt token's step yields the first generated token; every later one costs a step.
-      if (generated.length > 0) await this.clock.sleep(this.settings.tokenMs);
       const next = reply[generated.length] ?? eosId;
       if (next === eosId) {
         end = 'eos';
@@ -114,7 +137,7 @@ export class GenerationLoop {
     this.out.fflush();
     const seconds = (this.clock.nowMs() - started) / 1000;
     const rate = printfFixed2((promptIds.length + generated.length) / seconds);
-    this.out.printf(this.log.format('N', 'Run', 610, `hit eos,avg ${rate} token/s\n`));
+    this.out.printf(this.log.format('N', 'Run', RecordLine.hitEos, `hit eos,avg ${rate} token/s\n`));
     const all = await this.tokenizerCall(() => this.tokenizer.decode(generated));
     if (!livePrint) this.out.printf(`${all}\n`);
     return end;

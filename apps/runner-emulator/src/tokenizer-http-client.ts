@@ -21,13 +21,20 @@ export class TokenizerResponseError extends Error {
 /** What the generation loop needs from the tokenizer (a port, so specs can fake it). */
 export interface TokenizerPort {
   encode(text: string): Promise<number[]>;
-  /** Text of `ids`; a bad answer is retried once after 1 s, then gives ''. */
+  /**
+   * Text of `ids`. A bad answer (not 200, or not JSON with a string `text`) prints two `[E][Decode]`
+   * records and sleeps 1 s; it is tried twice in all, then gives ''. No answer within 1 s throws.
+   */
   decode(ids: number[]): Promise<string>;
 }
 
+/** Prints one `[E]` record of the runner's `Decode` (its two lines per failed try). */
+export type DecodeErrorPrinter = (text: string) => void;
+
 /**
  * The runner's HTTP tokenizer client (cpp-httplib): 1 s connect/read/write timeouts, a new
- * connection per call, no proxy, JSON bodies.
+ * connection per call, no proxy, JSON bodies. A call that gets no answer in time throws
+ * {@link TokenizerUnreachableError}: the real client then dereferences an empty result (SIGSEGV).
  */
 export class TokenizerHttpClient implements TokenizerPort {
   private readonly http: AxiosInstance;
@@ -35,6 +42,7 @@ export class TokenizerHttpClient implements TokenizerPort {
   constructor(
     baseUrl: string,
     private readonly clock: Clock,
+    private readonly printDecodeError: DecodeErrorPrinter,
     timeoutMs = 1000,
     private readonly decodeRetryDelayMs = 1000,
   ) {
@@ -67,10 +75,17 @@ export class TokenizerHttpClient implements TokenizerPort {
 
   async decode(ids: number[]): Promise<string> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (attempt > 0) await this.clock.sleep(this.decodeRetryDelayMs);
       const body = await this.call('post', '/decode', { token_ids: ids });
-      const text = body.json?.text;
-      if (body.status === 200 && typeof text === 'string') return text;
+      if (body.status !== 200) {
+        this.printDecodeError(`decode failed, status: ${body.status}, try again`);
+      } else {
+        const text = body.json?.text;
+        if (typeof text === 'string') return text;
+        // The real message carries nlohmann::json's what(), which is not reproduced here.
+        this.printDecodeError(`json parse failed: ${body.json ? 'text is not a string' : 'unparsable body'}, try again`);
+      }
+      this.printDecodeError(body.raw);
+      await this.clock.sleep(this.decodeRetryDelayMs);
     }
     return '';
   }
@@ -84,7 +99,7 @@ export class TokenizerHttpClient implements TokenizerPort {
     return id;
   }
 
-  private async call(method: 'get' | 'post', path: string, data?: unknown): Promise<{ status: number; json: Record<string, unknown> | null }> {
+  private async call(method: 'get' | 'post', path: string, data?: unknown): Promise<{ status: number; raw: string; json: Record<string, unknown> | null }> {
     let response;
     try {
       response = await this.http.request<string>({ method, url: path, data });
@@ -98,7 +113,7 @@ export class TokenizerHttpClient implements TokenizerPort {
     } catch {
       json = null;
     }
-    return { status: response.status, json };
+    return { status: response.status, raw: response.data, json };
   }
 }
 
