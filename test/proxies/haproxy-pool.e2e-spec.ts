@@ -180,6 +180,47 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
     for (const instance of instances) if (existsSync(instance.faultFile)) unlinkSync(instance.faultFile);
   });
 
+  it('a client that leaves while queued in HAProxy never reaches an instance', async () => {
+    // Three long answers keep the three instances busy (~36 s each unless stopped).
+    for (const instance of instances) writeFileSync(instance.faultFile, JSON.stringify({ repeat: 150 }));
+    const logsBefore = instances.map(modelLog);
+    const holders = [0, 1, 2].map(() => new AbortController());
+    const held = holders.map((holder, i) =>
+      fetch(`${poolUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'qwen2.5', messages: [{ role: 'user', content: `holding an instance ${i}. ` }], stream: true }),
+        signal: holder.signal,
+      }).then(
+        // Read to the end (or the abort below): the instance generates as long as the client is there.
+        async (res) => {
+          for await (const chunk of res.body!) void chunk;
+        },
+        () => undefined,
+      ).catch(() => undefined),
+    );
+    for (const instance of instances) await instance.waitForModel((s) => s.state === 'busy', 'every instance to be busy', 10000);
+    const leaving = new AbortController();
+    const queued = fetch(`${poolUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen2.5', messages: [{ role: 'user', content: 'I leave the pool queue' }] }),
+      signal: leaving.signal,
+    }).catch((e: unknown) => (e as Error).name);
+    const backendQueue = async () => Number((await stats()).find((r) => r.pxname === 'qwen_generate' && r.svname === 'BACKEND')!.qcur);
+    await until(async () => (await backendQueue()) === 1, 'the request to wait in HAProxy queue', 5000);
+    leaving.abort();
+    expect(await queued).toBe('AbortError');
+    // abortonclose: HAProxy drops it from its queue while every instance is still busy.
+    await until(async () => (await backendQueue()) === 0, 'HAProxy to drop the abandoned request from its queue', 5000);
+    expect(instances.map((instance) => instance.model.snapshot().state)).toEqual(['busy', 'busy', 'busy']);
+    for (const holder of holders) holder.abort();
+    await Promise.all(held);
+    for (const instance of instances) await instance.waitForModel((s) => s.state === 'ready' && s.queue.inFlight === 0, 'every instance to be idle', 10000);
+    expect(instances.some((instance, i) => modelLog(instance).slice(logsBefore[i].length).includes('I leave the pool queue'))).toBe(false);
+    expect((await stats()).find((r) => r.pxname === 'qwen_generate' && r.svname === 'BACKEND')!.qcur).toBe('0');
+  });
+
   it('an instance whose card dies leaves the pool; the remaining requests are served by the others', async () => {
     const dying = 1;
     // The next request that reaches pi2 kills its device after 2 tokens ("device 1 is dead").
