@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subscription } from 'rxjs';
+import { runnerStarts, until } from '../drills/drill-support';
 import { ProxyProcess, renderShippedConfig } from './proxy-support';
 
 jest.setTimeout(90000);
@@ -40,9 +41,7 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
 
   beforeAll(async () => {
     // 30 ms per generated token: an answer of ~15 tokens holds its instance for ~0.5 s.
-    for (let i = 0; i < 3; i++) {
-      instances.push(await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '30' } }));
-    }
+    instances.push(...(await Promise.all([0, 1, 2].map(() => startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '30' } })))));
     for (const instance of instances) {
       const record: InstanceRecord = { maxHeld: 0, turns: [] };
       records.push(record);
@@ -246,16 +245,3 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
     expect(await serverStates()).toEqual(['UP', expect.stringMatching(/^DOWN/), 'UP']);
   });
 });
-
-function runnerStarts(service: TestService): number {
-  return existsSync(service.startLog) ? readFileSync(service.startLog, 'utf8').split('\n').filter(Boolean).length : 0;
-}
-
-/** Polls a condition held by another process (HAProxy's statistics have no event to wait on). */
-async function until(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -6,7 +6,7 @@
  */
 import { freePort, startTestService, TestService } from '@qwen/testing';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -61,7 +61,8 @@ describe('nginx site (deploy/nginx/qwen-chat.conf)', () => {
       '',
     ].join('\n'));
     nginx = ProxyProcess.start('nginx', '/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log'), '-g', 'daemon off;'], prefix);
-    await until(async () => (await send('GET', '/health')).status === 200, 'nginx to proxy /health', 10000, () => errorLog());
+    await nginx.waitForHttp(`http://127.0.0.1:${httpPort}/`, 301);
+    expect((await send('GET', '/health')).status).toBe(200);
   });
 
   afterAll(async () => {
@@ -69,11 +70,6 @@ describe('nginx site (deploy/nginx/qwen-chat.conf)', () => {
     await service?.close();
     if (prefix) rmSync(prefix, { recursive: true, force: true });
   });
-
-  function errorLog(): string {
-    const file = join(prefix, 'error.log');
-    return `${nginx?.log() ?? ''}${existsSync(file) ? readFileSync(file, 'utf8') : ''}`;
-  }
 
   /** One HTTPS request to nginx on loopback, verified against the test's certificate. */
   function open(method: string, path: string, body?: unknown, key: string | null = API_KEY): Promise<IncomingMessage> {
@@ -153,17 +149,3 @@ describe('nginx site (deploy/nginx/qwen-chat.conf)', () => {
     expect(raw).toContain('data: [DONE]');
   });
 });
-
-/** Polls a condition held by another process (nginx starting has no event to wait on). */
-async function until(check: () => Promise<boolean>, what: string, ms: number, detail: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}:\n${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

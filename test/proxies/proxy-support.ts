@@ -38,7 +38,14 @@ export class ProxyProcess {
   private constructor(private readonly child: ChildProcess, readonly name: string) {
     child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code) => resolve(code));
+      // Not installed (ENOENT) or not executable: said in the failure message, not an unhandled error.
+      child.once('error', (error) => {
+        this.output += `${name} could not be started: ${error.message}\n`;
+        resolve(null);
+      });
+    });
   }
 
   static start(name: string, command: string, args: string[], cwd: string): ProxyProcess {
@@ -59,7 +66,7 @@ export class ProxyProcess {
     while (Date.now() < deadline) {
       if (exitCode !== undefined) throw new Error(`${this.name} exited with ${exitCode}:\n${this.output}`);
       try {
-        const res = await fetch(url);
+        const res = await fetch(url, { redirect: 'manual' });
         await res.arrayBuffer();
         if (res.status === expectedStatus) return;
         last = `status ${res.status}`;
