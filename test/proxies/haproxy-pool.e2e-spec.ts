@@ -116,7 +116,11 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
 
   it('spreads nine concurrent requests: every instance serves one at a time, every answer is its own', async () => {
     const logsBefore = instances.map(modelLog);
-    const questions = Array.from({ length: 9 }, (_, i) => `pool question ${'ABCDEFGHI'[i]}: what does instance work look like today?`);
+    // ~40 tokens each (~1.2 s of generation): all nine reach HAProxy while the first three run.
+    const questions = Array.from(
+      { length: 9 },
+      (_, i) => `pool question ${'ABCDEFGHI'[i]}: what does the work of one instance look like today, and how long does it take to answer a question of this length?`,
+    );
     const answers = await Promise.all(questions.map(ask));
 
     expect(answers).toEqual(questions.map((content) => ({ status: 200, content })));
@@ -199,6 +203,9 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
       ).catch(() => undefined),
     );
     for (const instance of instances) await instance.waitForModel((s) => s.state === 'busy', 'every instance to be busy', 10000);
+    // Model lists and health are not generations: they are answered while every card is busy.
+    expect((await fetch(`${poolUrl}/v1/models`)).status).toBe(200);
+    expect((await fetch(`${poolUrl}/api/tags`)).status).toBe(200);
     const leaving = new AbortController();
     const queued = fetch(`${poolUrl}/v1/chat/completions`, {
       method: 'POST',
@@ -218,6 +225,13 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
     for (const instance of instances) await instance.waitForModel((s) => s.state === 'ready' && s.queue.inFlight === 0, 'every instance to be idle', 10000);
     expect(instances.some((instance, i) => modelLog(instance).slice(logsBefore[i].length).includes('I leave the pool queue'))).toBe(false);
     expect((await stats()).find((r) => r.pxname === 'qwen_generate' && r.svname === 'BACKEND')!.qcur).toBe('0');
+  });
+
+  it.each(['/admin/reload', '/ADMIN/reload', '/Admin/shutdown'])('POST %s through the pool is refused (403) and reaches no instance', async (path) => {
+    const res = await fetch(`${poolUrl}${path}`, { method: 'POST' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { code: 'forbidden' } });
+    for (const instance of instances) expect(instance.model.snapshot()).toMatchObject({ state: 'ready', loads: 1 });
   });
 
   it('an instance whose card dies leaves the pool; the remaining requests are served by the others', async () => {
