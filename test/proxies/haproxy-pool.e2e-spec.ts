@@ -245,6 +245,9 @@ describe('HAProxy pool of three instances (deploy/haproxy/qwen-pool.cfg)', () =>
     // The request on the dying card failed before its answer started: HAProxy sent it again elsewhere.
     expect(answers).toEqual(questions.map((content) => ({ status: 200, content })));
     expect(instances[dying].model.snapshot().deviceDead).toBe(true);
+    // HAProxy's log of that request: answered 200 by another instance after a retry ("+1": redispatched).
+    const retried = / qwen_generate\/pi[13] \S+ 200 \d+ - - \S+ \d+\/\d+\/\d+\/\d+\/\+[12] \d+\/\d+ "POST \/v1\/chat\/completions /;
+    await until(() => retried.test(haproxy.log()), "a request retried on another instance in HAProxy's log", 5000);
     await until(async () => (await serverStates())[dying].startsWith('DOWN'), 'HAProxy to take pi2 out of the pool', 15000);
     const ready = await fetch(`${instances[dying].url}/health/ready`);
     expect(ready.status).toBe(503);
