@@ -1,0 +1,228 @@
+/**
+ * The chat page (/ui) in headless Chromium against the REAL service, tokenizer server and runner
+ * emulator. The emulator answers with the last user message, so each test chooses the answer.
+ * Requires `npm run build` and /usr/bin/chromium. With QWEN_UI_SCREENSHOT=docs/ui-screenshot.png the
+ * page is also photographed for the README.
+ */
+import { TestService, startTestService } from '@qwen/testing';
+import { writeFileSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
+
+jest.setTimeout(60000);
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(() => browser?.close());
+
+/** A fresh browser profile (empty localStorage) on the page, recording dialogs and page errors. */
+async function openPage(url: string, viewport = { width: 1100, height: 720 }): Promise<{ context: BrowserContext; page: Page; dialogs: string[]; errors: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  const errors: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(`${url}/ui`);
+  return { context, page, dialogs, errors };
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill('#input', text);
+  await page.press('#input', 'Enter');
+}
+
+/** Waits until the last answer is complete (its meta line is rendered once the stream ended). */
+async function lastAnswer(page: Page): Promise<{ text: string; meta: string }> {
+  await page.waitForSelector('.message.assistant:last-child:not(.streaming) .meta');
+  return page.$eval('.message.assistant:last-child', (el) => ({
+    text: el.querySelector('.content')!.textContent ?? '',
+    meta: el.querySelector('.meta span')!.textContent ?? '',
+  }));
+}
+
+describe('chat page against the real service and the runner emulator', () => {
+  let service: TestService;
+  let page: Page;
+  let context: BrowserContext;
+  let dialogs: string[];
+  let errors: string[];
+
+  beforeAll(async () => {
+    // The model takes 4 s to load, so the page sees it; 20 ms per token, so an answer streams visibly.
+    service = await startTestService({ waitReady: false, emulatorEnv: { QWEN_EMU_LOAD_MS: '4000', QWEN_EMU_TOKEN_MS: '20' } });
+    ({ page, context, dialogs, errors } = await openPage(service.url));
+  });
+  afterAll(async () => {
+    await context?.close();
+    await service?.close();
+  });
+  afterEach(() => {
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the model loading with its progress, then ready, with the sampling the runner loaded', async () => {
+    await page.waitForSelector('#model-state[data-state="loading"] #load-progress:not([hidden])');
+    expect(await page.textContent('#model-state-text')).toMatch(/^loading \d+\/\d+$/);
+    await page.waitForSelector('#model-state[data-state="ready"]', { timeout: 30000 });
+    expect(await page.textContent('#model-state-text')).toBe('ready');
+    expect(await page.isHidden('#load-progress')).toBe(true);
+    await page.waitForFunction(() => document.querySelector('#sampling')?.textContent === 'sampling: temperature=0.9; top_k=10');
+    expect(await page.textContent('#context-text')).toBe('– / 1024');
+  });
+
+  it('streams an answer as it is generated, renders its Markdown, and shows usage, speed and sampling', async () => {
+    await service.waitForModel((s) => s.state === 'ready', 'the model to be ready');
+    const text = 'Hello **bold** and `code`, then a longer tail so that the answer takes a while to stream to the page.';
+    await send(page, text);
+    // Part of the answer is on the page while the stream is still open.
+    await page.waitForFunction(() => {
+      const streaming = document.querySelector('.message.assistant.streaming .content');
+      return streaming !== null && (streaming.textContent ?? '').length > 0;
+    });
+    const answer = await lastAnswer(page);
+    expect(answer.text).toBe('Hello bold and code, then a longer tail so that the answer takes a while to stream to the page.');
+    expect(await page.textContent('.message.assistant:last-child strong')).toBe('bold');
+    expect(await page.textContent('.message.assistant:last-child .content code')).toBe('code');
+    expect(await page.$$eval('.message.user', (nodes) => nodes.at(-1)?.textContent)).toBe(text);
+    expect(answer.meta).toMatch(/^\d+ tokens · \d+\.\d tok\/s$/);
+    expect(await page.textContent('#context-text')).toMatch(/^\d{2,} \/ 1024$/);
+    expect(await page.textContent('#speed')).toMatch(/^\d+\.\d tok\/s$/);
+    expect(await page.textContent('#sampling')).toBe('sampling: temperature=0.9; top_k=10');
+    expect(await page.isHidden('#waiting')).toBe(true);
+    expect(await page.isHidden('#truncated-warning')).toBe(true);
+  });
+
+  it('shows an answer containing HTML as text: no element created, no script run, no dialog', async () => {
+    const text = 'Look: <img src=x onerror=alert(1)> and <script>alert(2); window.__pwned = true</script> and [a link](javascript:alert(3))';
+    await send(page, text);
+    const answer = await lastAnswer(page);
+    expect(answer.text).toContain('<img src=x onerror=alert(1)>');
+    expect(answer.text).toContain('<script>alert(2); window.__pwned = true</script>');
+    expect(await page.$$eval('#messages img, #messages script, #messages a', (nodes) => nodes.length)).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+  });
+
+  it('Stop aborts the request, the runner is Ctrl-C\'d and free long before the whole answer; Regenerate asks again', async () => {
+    // The answer is the message 200 times: ~1,000 tokens at 20 ms, about 20 s unless stopped.
+    writeFileSync(service.faultFile, JSON.stringify({ repeat: 200 }));
+    await send(page, 'a long answer that repeats');
+    await page.waitForFunction(() => (document.querySelector('.message.assistant.streaming .content')?.textContent ?? '').length > 40);
+    expect(service.model.snapshot().state).toBe('busy');
+    await page.click('#stop');
+    const stoppedAt = Date.now();
+    await service.waitForModel((s) => s.state === 'ready' && s.queue.inFlight === 0, 'the stopped generation to end', 5000);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    const stopped = await lastAnswer(page);
+    expect(stopped.meta).toBe('stopped');
+    expect(stopped.text.length).toBeLessThan('a long answer that repeats'.length * 100);
+    expect(await page.isVisible('#send')).toBe(true);
+
+    await page.click('.message.assistant:last-child .regenerate');
+    const again = await lastAnswer(page);
+    expect(again.text).toBe('a long answer that repeats');
+    expect(await page.$$eval('.message', (nodes) => nodes.length)).toBe(6);
+  });
+
+  it('keeps several conversations and their system prompts in the browser across a reload', async () => {
+    await page.click('#new-chat');
+    expect(await page.$$eval('#messages .message', (nodes) => nodes.length)).toBe(0);
+    await page.click('#system-box summary');
+    await page.fill('#system-prompt', 'You are terse.');
+    await send(page, 'second conversation');
+    expect((await lastAnswer(page)).text).toBe('second conversation');
+    await page.reload();
+    await page.waitForSelector('.message.assistant .meta');
+    expect(await page.inputValue('#system-prompt')).toBe('You are terse.');
+    expect(await page.$$eval('#conversations li', (nodes) => nodes.map((n) => n.textContent))).toEqual(['second conversation×', 'Hello **bold** and `code`, then a longer tail so×']);
+    await page.click('#conversations li:nth-child(2) .open');
+    expect(await page.$$eval('#messages .message', (nodes) => nodes.length)).toBe(6);
+    expect(await page.inputValue('#system-prompt')).toBe('');
+  });
+
+  it('warns when the server dropped old messages to fit the window', async () => {
+    await page.click('#new-chat');
+    const long = 'word '.repeat(300);
+    await page.evaluate((content) => {
+      const conversations = JSON.parse(localStorage.getItem('qwen-ui.conversations') ?? '[]');
+      const current = conversations.find((c: { id: string }) => c.id === localStorage.getItem('qwen-ui.current'));
+      for (let i = 0; i < 3; i++) current.messages.push({ role: 'user', content }, { role: 'assistant', content });
+      localStorage.setItem('qwen-ui.conversations', JSON.stringify(conversations));
+    }, long);
+    await page.reload();
+    await send(page, 'still there?');
+    expect((await lastAnswer(page)).text).toBe('still there?');
+    expect(await page.textContent('#truncated-warning')).toMatch(/^The conversation no longer fits the 1024-token window: the \d+ oldest messages were not sent to the model/);
+    expect(Number((await page.textContent('#context-text'))!.split(' ')[0])).toBeGreaterThan(500);
+    if (process.env.QWEN_UI_SCREENSHOT) {
+      await page.click('#conversations li:nth-child(3) .open');
+      await page.screenshot({ path: process.env.QWEN_UI_SCREENSHOT });
+    }
+  });
+});
+
+describe('chat page on a server that requires an API key', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService({ configure: (c) => (c.server.apiKeys = ['sk-ui-e2e']) });
+  });
+  afterAll(() => service?.close());
+
+  it('asks for the key once at the first 401, keeps it, and sends it as Bearer from then on', async () => {
+    const { context, page, errors } = await openPage(service.url);
+    const calls: string[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/v1/')) calls.push(`${r.status()} ${r.request().headers().authorization ?? 'no key'}`);
+    });
+    await send(page, 'with a key');
+    await page.waitForSelector('#key-dialog[open]');
+    await page.fill('#key-input', 'sk-ui-e2e');
+    await page.click('#key-ok');
+    expect((await lastAnswer(page)).text).toBe('with a key');
+    expect(await page.evaluate(() => localStorage.getItem('qwen-ui.api-key'))).toBe('sk-ui-e2e');
+
+    await page.reload();
+    await send(page, 'again');
+    expect((await lastAnswer(page)).text).toBe('again');
+    expect(await page.isHidden('#key-dialog')).toBe(true);
+    // One 401 (the first call, without a key), then every call carries the key.
+    expect(calls[0]).toBe('401 no key');
+    expect(calls.slice(1)).toEqual(Array(calls.length - 1).fill('200 Bearer sk-ui-e2e'));
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('chat page on a phone screen', () => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService();
+  });
+  afterAll(() => service?.close());
+
+  it('fits the width, hides the conversation list behind a button, and chats', async () => {
+    const { context, page, errors } = await openPage(service.url, { width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.$eval('#sidebar', (el) => el.getBoundingClientRect().right)).toBeLessThanOrEqual(0);
+    await page.click('#toggle-sidebar');
+    await page.waitForFunction(() => document.querySelector('#sidebar')!.getBoundingClientRect().left >= 0);
+    await page.click('#new-chat');
+    await send(page, 'from a phone');
+    expect((await lastAnswer(page)).text).toBe('from a phone');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
