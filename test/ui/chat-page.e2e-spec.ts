@@ -163,10 +163,42 @@ describe('chat page against the real service and the runner emulator', () => {
     expect((await lastAnswer(page)).text).toBe('still there?');
     expect(await page.textContent('#truncated-warning')).toMatch(/^The conversation no longer fits the 1024-token window: the \d+ oldest messages were not sent to the model/);
     expect(Number((await page.textContent('#context-text'))!.split(' ')[0])).toBeGreaterThan(500);
-    if (process.env.QWEN_UI_SCREENSHOT) {
-      await page.click('#conversations li:nth-child(3) .open');
-      await page.screenshot({ path: process.env.QWEN_UI_SCREENSHOT });
-    }
+  });
+
+  // The README's picture: a stored conversation as a user would have it (the emulator only echoes).
+  (process.env.QWEN_UI_SCREENSHOT ? it : it.skip)('photographs the page for the README', async () => {
+    await page.evaluate(() => {
+      const answer = [
+        'Use a `with` block, so the file is closed even on errors:',
+        '',
+        '```python',
+        'with open("notes.txt", encoding="utf-8") as f:',
+        '    for line in f:',
+        '        print(line.rstrip())',
+        '```',
+        '',
+        '- `encoding="utf-8"` avoids surprises on other systems;',
+        '- iterating over `f` reads **one line at a time**, so big files are fine.',
+      ].join('\n');
+      const conversation = {
+        id: 'readme',
+        title: 'Read a file line by line in Python',
+        system: 'You are a concise programming assistant.',
+        updatedAt: Date.now(),
+        messages: [
+          { role: 'user', content: 'How do I read a text file line by line in Python?' },
+          { role: 'assistant', content: answer, meta: { usage: { prompt_tokens: 41, completion_tokens: 88, total_tokens: 129 }, tokensPerSecond: 14.2, sampling: 'temperature=0.9; top_k=10' } },
+        ],
+      };
+      const conversations = JSON.parse(localStorage.getItem('qwen-ui.conversations') ?? '[]');
+      localStorage.setItem('qwen-ui.conversations', JSON.stringify([conversation, ...conversations]));
+      localStorage.setItem('qwen-ui.current', 'readme');
+    });
+    await page.setViewportSize({ width: 1000, height: 640 });
+    await page.reload();
+    await page.waitForSelector('#model-state[data-state="ready"]');
+    await page.waitForSelector('.code-block');
+    await page.screenshot({ path: process.env.QWEN_UI_SCREENSHOT });
   });
 });
 
@@ -204,11 +236,11 @@ describe('chat page on a server that requires an API key', () => {
   });
 });
 
-describe('chat page on a phone screen', () => {
+describe('chat page on a phone screen, and while another client holds the runner', () => {
   let service: TestService;
 
   beforeAll(async () => {
-    service = await startTestService();
+    service = await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '20' } });
   });
   afterAll(() => service?.close());
 
@@ -222,6 +254,36 @@ describe('chat page on a phone screen', () => {
     await send(page, 'from a phone');
     expect((await lastAnswer(page)).text).toBe('from a phone');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the model busy and the request waiting in the queue, then streams the answer when its turn comes', async () => {
+    const { context, page, errors } = await openPage(service.url);
+    await page.waitForSelector('#model-state[data-state="ready"]');
+    // Another client asks for a ~20 s answer and holds the runner until it leaves.
+    writeFileSync(service.faultFile, JSON.stringify({ repeat: 200 }));
+    const other = new AbortController();
+    const otherDone = fetch(`${service.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen2.5', stream: true, messages: [{ role: 'user', content: 'someone else is using the card' }] }),
+      signal: other.signal,
+    })
+      .then((response) => response.text())
+      .catch(() => undefined);
+    await service.waitForModel((s) => s.state === 'busy', 'the other request to run');
+
+    await send(page, 'my turn');
+    await page.waitForFunction(() => document.querySelector('#waiting-text')?.textContent === 'waiting in the queue (1 waiting)…');
+    expect(await page.isVisible('#waiting .spinner')).toBe(true);
+    await page.waitForSelector('#model-state[data-state="busy"]');
+    expect(await page.textContent('#model-state-text')).toBe('busy · 1 waiting');
+
+    other.abort();
+    await otherDone;
+    expect((await lastAnswer(page)).text).toBe('my turn');
+    expect(await page.isHidden('#waiting')).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });
