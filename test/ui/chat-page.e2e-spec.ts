@@ -77,6 +77,8 @@ describe('chat page against the real service and the runner emulator', () => {
     expect(await page.isHidden('#load-progress')).toBe(true);
     await page.waitForFunction(() => document.querySelector('#sampling')?.textContent === 'sampling: temperature=0.9; top_k=10');
     expect(await page.textContent('#context-text')).toBe('– / 1024');
+    // The page lives at /ui; the root still belongs to Ollama clients.
+    expect(await (await fetch(`${service.url}/`)).text()).toBe('Ollama is running');
   });
 
   it('streams an answer as it is generated, renders its Markdown, and shows usage, speed and sampling', async () => {
@@ -102,6 +104,7 @@ describe('chat page against the real service and the runner emulator', () => {
   });
 
   it('shows an answer containing HTML as text: no element created, no script run, no dialog', async () => {
+    await service.waitForModel((s) => s.state === 'ready', 'the model to be ready');
     const text = 'Look: <img src=x onerror=alert(1)> and <script>alert(2); window.__pwned = true</script> and [a link](javascript:alert(3))';
     await send(page, text);
     const answer = await lastAnswer(page);
@@ -110,9 +113,21 @@ describe('chat page against the real service and the runner emulator', () => {
     expect(await page.$$eval('#messages img, #messages script, #messages a', (nodes) => nodes.length)).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
+    // The Content-Security-Policy is in force: even a script element added to the page does not run.
+    expect(
+      await page.evaluate(() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.__inline = true';
+        document.body.appendChild(script);
+        script.remove();
+        return (window as unknown as { __inline?: boolean }).__inline;
+      }),
+    ).toBeUndefined();
+    errors.length = 0; // the refused script is reported on the console
   });
 
   it('Stop aborts the request, the runner is Ctrl-C\'d and free long before the whole answer; Regenerate asks again', async () => {
+    await service.waitForModel((s) => s.state === 'ready', 'the model to be ready');
     // The answer is the message 200 times: ~1,000 tokens at 20 ms, about 20 s unless stopped.
     writeFileSync(service.faultFile, JSON.stringify({ repeat: 200 }));
     await send(page, 'a long answer that repeats');

@@ -13,7 +13,7 @@ const ui = {
   sidebar: $('sidebar'), toggleSidebar: $('toggle-sidebar'), newChat: $('new-chat'), conversations: $('conversations'),
   state: $('model-state'), stateText: $('model-state-text'), loadProgress: $('load-progress'),
   contextMeter: $('context-meter'), contextText: $('context-text'), speed: $('speed'), sampling: $('sampling'),
-  truncated: $('truncated-warning'), system: $('system-prompt'), systemBox: $('system-box'), messages: $('messages'),
+  truncated: $('truncated-warning'), storageWarning: $('storage-warning'), system: $('system-prompt'), systemBox: $('system-box'), messages: $('messages'),
   waiting: $('waiting'), waitingText: $('waiting-text'), prefill: $('prefill-progress'),
   composer: $('composer'), input: $('input'), send: $('send'), stop: $('stop'),
   keyDialog: $('key-dialog'), keyForm: $('key-form'), keyInput: $('key-input'),
@@ -39,8 +39,15 @@ let conversations = readJson(STORAGE.conversations, []).filter((c) => c && Array
 let currentId = localStorage.getItem(STORAGE.current);
 
 function save() {
-  localStorage.setItem(STORAGE.conversations, JSON.stringify(conversations));
-  if (currentId) localStorage.setItem(STORAGE.current, currentId);
+  try {
+    localStorage.setItem(STORAGE.conversations, JSON.stringify(conversations));
+    if (currentId) localStorage.setItem(STORAGE.current, currentId);
+    ui.storageWarning.hidden = true;
+  } catch (error) {
+    // Storage full (or disabled): the page keeps working, but says the chats will not survive a reload.
+    ui.storageWarning.hidden = false;
+    ui.storageWarning.textContent = `Conversations cannot be saved in this browser (${error?.name ?? error}): delete old chats to make room.`;
+  }
 }
 
 function newConversation() {
@@ -448,8 +455,10 @@ ui.composer.addEventListener('submit', (event) => {
   generate(conversation);
 });
 
+// On a touch screen Enter is a new line (there is no Shift): the Send button sends.
+const enterSends = !window.matchMedia('(pointer: coarse)').matches;
 ui.input.addEventListener('keydown', (event) => {
-  if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+  if (enterSends && event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     ui.composer.requestSubmit();
   }
