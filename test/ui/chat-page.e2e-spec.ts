@@ -11,6 +11,31 @@ import { launchChromium } from './chromium';
 
 jest.setTimeout(60000);
 
+/**
+ * The browser globals the page callbacks below use (they run in the page): declared in this module
+ * only, as the project compiles without the DOM library.
+ */
+interface PageElement {
+  textContent: string | null;
+  getBoundingClientRect(): { left: number; right: number };
+  appendChild(child: PageElement): void;
+  remove(): void;
+}
+interface PageWindow {
+  document: {
+    querySelector(selector: string): PageElement | null;
+    createElement(tag: string): PageElement;
+    body: PageElement;
+    documentElement: { scrollWidth: number };
+  };
+  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  __pwned?: boolean;
+  __inline?: boolean;
+}
+declare const window: PageWindow;
+declare const document: PageWindow['document'];
+declare const localStorage: PageWindow['localStorage'];
+
 let browser: Browser;
 beforeAll(async () => {
   browser = await launchChromium();
@@ -111,7 +136,7 @@ describe('chat page against the real service and the runner emulator', () => {
     expect(answer.text).toContain('<img src=x onerror=alert(1)>');
     expect(answer.text).toContain('<script>alert(2); window.__pwned = true</script>');
     expect(await page.$$eval('#messages img, #messages script, #messages a', (nodes) => nodes.length)).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
     expect(dialogs).toEqual([]);
     // The Content-Security-Policy is in force: even a script element added to the page does not run.
     expect(
@@ -120,7 +145,7 @@ describe('chat page against the real service and the runner emulator', () => {
         script.textContent = 'window.__inline = true';
         document.body.appendChild(script);
         script.remove();
-        return (window as unknown as { __inline?: boolean }).__inline;
+        return window.__inline;
       }),
     ).toBeUndefined();
     errors.length = 0; // the refused script is reported on the console
