@@ -151,6 +151,23 @@ describe('chat page against the real service and the runner emulator', () => {
     errors.length = 0; // the refused script is reported on the console
   });
 
+  it('renders headings, lists, quotes, tables and fenced code as elements, the code kept exactly', async () => {
+    await service.waitForModel((s) => s.state === 'ready', 'the model to be ready');
+    const code = 'if (a < b && c > d) {\n  print("<b>not bold</b>");\n}';
+    const text = ['## Title', '', '- one', '- **two**', '', '1. first', '2. second', '', '> quoted', '', '| a | b |', '|---|---|', '| 1 | 2 |', '', '```js', code, '```', '', 'end'].join('\n');
+    await page.fill('#input', text);
+    await page.click('#send');
+    await lastAnswer(page);
+    const structure = await page.$$eval('.message.assistant:last-child .content > *', (children) =>
+      children.map((child) => `${child.tagName.toLowerCase()}:${child.textContent}`),
+    );
+    expect(structure).toEqual(['h4:Title', 'ul:onetwo', 'ol:firstsecond', 'blockquote:quoted', 'div:ab12', `div:jscopy${code}`, 'p:end']);
+    expect(await page.textContent('.message.assistant:last-child pre code')).toBe(code);
+    expect(await page.textContent('.message.assistant:last-child li strong')).toBe('two');
+    expect(await page.$$eval('.message.assistant:last-child td', (cells) => cells.map((c) => c.textContent))).toEqual(['1', '2']);
+    expect(await page.$$eval('#messages b', (nodes) => nodes.length)).toBe(0);
+  });
+
   it('Stop aborts the request, the runner is Ctrl-C\'d and free long before the whole answer; Regenerate asks again', async () => {
     await service.waitForModel((s) => s.state === 'ready', 'the model to be ready');
     // The answer is the message 200 times: ~1,000 tokens at 20 ms, about 20 s unless stopped.
@@ -170,7 +187,7 @@ describe('chat page against the real service and the runner emulator', () => {
     await page.click('.message.assistant:last-child .regenerate');
     const again = await lastAnswer(page);
     expect(again.text).toBe('a long answer that repeats');
-    expect(await page.$$eval('.message', (nodes) => nodes.length)).toBe(6);
+    expect(await page.$$eval('.message', (nodes) => nodes.length)).toBe(8);
   });
 
   it('keeps several conversations and their system prompts in the browser across a reload', async () => {
@@ -185,7 +202,7 @@ describe('chat page against the real service and the runner emulator', () => {
     expect(await page.inputValue('#system-prompt')).toBe('You are terse.');
     expect(await page.$$eval('#conversations li', (nodes) => nodes.map((n) => n.textContent))).toEqual(['second conversation×', 'Hello **bold** and `code`, then a longer tail so×']);
     await page.click('#conversations li:nth-child(2) .open');
-    expect(await page.$$eval('#messages .message', (nodes) => nodes.length)).toBe(6);
+    expect(await page.$$eval('#messages .message', (nodes) => nodes.length)).toBe(8);
     expect(await page.inputValue('#system-prompt')).toBe('');
   });
 
