@@ -31,6 +31,8 @@ interface PageWindow {
   localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
   __pwned?: boolean;
   __inline?: boolean;
+  __waitingTexts?: string[];
+  MutationObserver: new (callback: () => void) => { observe(target: PageElement, options: { childList: boolean; characterData: boolean; subtree: boolean }): void };
 }
 declare const window: PageWindow;
 declare const document: PageWindow['document'];
@@ -293,7 +295,7 @@ describe('chat page on a server that requires an API key', () => {
   });
 });
 
-describe('chat page on a phone screen, and while another client holds the runner', () => {
+describe('chat page: a phone screen, a runner held by another client, progress comments in the stream', () => {
   let service: TestService;
 
   beforeAll(async () => {
@@ -341,6 +343,43 @@ describe('chat page on a phone screen, and while another client holds the runner
     await otherDone;
     expect((await lastAnswer(page)).text).toBe('my turn');
     expect(await page.isHidden('#waiting')).toBe(true);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the stream\'s progress comments (queue position, prompt tokens fed) while it waits, and they do not disturb the answer', async () => {
+    const { context, page, errors } = await openPage(service.url);
+    // The service does not send these comments yet: the stream is played back to the page as it will look.
+    const chunk = (delta: object, usage: object | null = null) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-x', object: 'chat.completion.chunk', created: 0, model: 'qwen2.5', choices: usage ? [] : [{ index: 0, delta, finish_reason: null }], usage })}\n\n`;
+    await page.route('**/v1/chat/completions', (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'text/event-stream', 'X-Qwen-Sampling': 'greedy' },
+        body: [
+          ': queue position 1 of 2, about 9 s\n\n',
+          ': prefill 120/480 prompt tokens\n\n',
+          chunk({ role: 'assistant', content: '' }),
+          chunk({ content: 'Played ' }),
+          ': keep-alive\n\n',
+          chunk({ content: 'back' }),
+          chunk({}, { prompt_tokens: 480, completion_tokens: 2, total_tokens: 482 }),
+          'data: [DONE]\n\n',
+        ].join(''),
+      }),
+    );
+    await page.evaluate(() => {
+      const texts: string[] = (window.__waitingTexts = []);
+      const target = document.querySelector('#waiting-text')!;
+      new window.MutationObserver(() => texts.push(target.textContent ?? '')).observe(target, { childList: true, characterData: true, subtree: true });
+    });
+    await send(page, 'anything');
+    expect((await lastAnswer(page)).text).toBe('Played back');
+    const shown = await page.evaluate(() => window.__waitingTexts);
+    expect(shown).toEqual(expect.arrayContaining(['queue position 1 of 2, about 9 s', 'prefill 120/480 prompt tokens']));
+    expect(shown).not.toContain('keep-alive'); // after the first token, comments are not progress any more
+    expect(await page.textContent('#context-text')).toBe('482 / 1024');
+    expect(await page.textContent('#sampling')).toBe('sampling: greedy');
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -99,7 +99,6 @@ function showHealth(report) {
   if (state === 'busy' && server.queue?.length) text += ` · ${server.queue.length} waiting`;
   if (state === 'failed' && model.reason) text += `: ${model.reason}`;
   showState(state, text, state === 'loading' && model.progress ? model.progress.step / model.progress.total : null, model.reason);
-  if (!lastAnswerMeta()?.sampling) ui.sampling.textContent = `sampling: ${server.sampling ?? '–'}`;
   ui.contextMeter.max = server.maxTokenLen;
   showContext();
   if (generation && !generation.firstTokenAt && !generation.commented) showWaiting(waitingText());
