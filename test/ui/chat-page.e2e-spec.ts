@@ -249,8 +249,15 @@ describe('chat page against the real service and the runner emulator', () => {
           { role: 'assistant', content: answer, meta: { usage: { prompt_tokens: 41, completion_tokens: 88, total_tokens: 129 }, tokensPerSecond: 14.2, sampling: 'temperature=0.9; top_k=10' } },
         ],
       };
-      const conversations = JSON.parse(localStorage.getItem('qwen-ui.conversations') ?? '[]');
-      localStorage.setItem('qwen-ui.conversations', JSON.stringify([conversation, ...conversations]));
+      const earlier = (title: string, hoursAgo: number) => ({
+        id: title,
+        title,
+        system: '',
+        updatedAt: Date.now() - hoursAgo * 3600000,
+        messages: [{ role: 'user', content: title }],
+      });
+      const conversations = [conversation, earlier('Summarise this e-mail for me', 2), earlier('A haiku about the Raspberry Pi', 26)];
+      localStorage.setItem('qwen-ui.conversations', JSON.stringify(conversations));
       localStorage.setItem('qwen-ui.current', 'readme');
     });
     await page.setViewportSize({ width: 1000, height: 640 });
