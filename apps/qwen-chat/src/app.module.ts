@@ -5,6 +5,7 @@ import { AppConfig, ConfigSources, QwenConfigModule } from '@qwen/config';
 import { HealthModule, MetricsModule } from '@qwen/health';
 import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
+import { UiModule } from '@qwen/ui';
 
 /** The qwen-chat service: every module wired with its slice of the validated configuration. */
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
         MetricsModule,
         HealthModule.register({ npu: config.npu }),
         AdminModule.register({}),
+        UiModule,
       ],
     };
   }
