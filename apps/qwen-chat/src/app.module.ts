@@ -3,6 +3,7 @@ import { AdminModule } from '@qwen/admin';
 import { ChatModule } from '@qwen/chat';
 import { AppConfig, ConfigSources, QwenConfigModule } from '@qwen/config';
 import { HealthModule, MetricsModule } from '@qwen/health';
+import { HttpEdgeModule } from '@qwen/http';
 import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
 
@@ -16,7 +17,12 @@ export class AppModule {
         QwenConfigModule.register(config, sources),
         TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
         ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer, runnerEnv: extra.runnerEnv }),
-        ChatModule.register({ model: config.model, server: config.server }),
+        HttpEdgeModule,
+        ChatModule.register({
+          model: config.model,
+          apiKeys: config.server.apiKeys,
+          ollama: { modelDir: config.paths.modelDir, bodyLimit: config.server.bodyLimit },
+        }),
         MetricsModule,
         HealthModule.register({ npu: config.npu }),
         AdminModule.register({}),

@@ -5,17 +5,17 @@ import { OpenAiModule } from './openai/openai.module';
 import { ChatPipelineModule } from './pipeline/chat-pipeline.module';
 
 /**
- * The HTTP chat APIs: the shared ChatPipeline and the dialects on top of it.
- * Wire it in the app as `ChatModule.register({ model: config.model, server: config.server })`.
- * A dialect is a static module in its folder (e.g. `ollama/ollama.module.ts`) listed in `imports` below.
+ * The HTTP chat APIs: the shared ChatPipeline and the dialects on top of it. Needs HttpEdgeModule
+ * (@qwen/http, global) in the app. Wire it as
+ * `ChatModule.register({ model: config.model, apiKeys: config.server.apiKeys, ollama: { modelDir, bodyLimit } })`.
+ * A dialect is a module in its folder (e.g. `ollama/ollama.module.ts`) listed in `imports` below.
  */
 @Module({})
 export class ChatModule {
   static register(options: ChatModuleOptions): DynamicModule {
     return {
       module: ChatModule,
-      imports: [ChatPipelineModule.register(options), OpenAiModule, OllamaModule],
-      exports: [ChatPipelineModule],
+      imports: [ChatPipelineModule.register(options), OpenAiModule, OllamaModule.register(options.ollama)],
     };
   }
 }

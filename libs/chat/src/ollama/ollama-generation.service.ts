@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ChatClock } from '../pipeline/chat-clock';
-import type { ChatExchange } from '../pipeline/chat-exchange';
+import { RequestClock, RequestContext } from '@qwen/http';
 import { ChatPipeline } from '../pipeline/chat-pipeline';
 import { OllamaHttpError } from './ollama-http-error';
 import { OllamaModelInfo } from './ollama-model-info';
@@ -9,8 +8,8 @@ import type { OllamaGenerationPlan } from './ollama-request.mapper';
 import { OllamaGenerationKind, ollamaFinal, ollamaLoaded } from './ollama-responses';
 
 /**
- * Runs an /api/chat or /api/generate request through the shared ChatPipeline (request id,
- * cancellation when the client leaves, the log line, metrics) and answers in Ollama's shapes:
+ * Runs an /api/chat or /api/generate request through the shared ChatPipeline (cancellation when
+ * the client leaves, the figures of the log line) and answers in Ollama's shapes:
  * NDJSON when streaming (the default), one JSON object otherwise.
  */
 @Injectable()
@@ -18,10 +17,10 @@ export class OllamaGenerationService {
   constructor(
     private readonly pipeline: ChatPipeline,
     private readonly modelInfo: OllamaModelInfo,
-    private readonly clock: ChatClock,
+    private readonly clock: RequestClock,
   ) {}
 
-  async run(exchange: ChatExchange, kind: OllamaGenerationKind, plan: OllamaGenerationPlan): Promise<void> {
+  async run(exchange: RequestContext, kind: OllamaGenerationKind, plan: OllamaGenerationPlan): Promise<void> {
     this.modelInfo.assertServed(plan.model);
     for (const [name, value] of Object.entries(plan.headers)) exchange.setHeader(name, value);
     if (!plan.request) {
@@ -37,7 +36,7 @@ export class OllamaGenerationService {
   }
 
   /** An empty request: Ollama loads the model; ours is loaded once and kept, so this only tells whether it is. */
-  private answerLoad(exchange: ChatExchange, kind: OllamaGenerationKind, model: string): void {
+  private answerLoad(exchange: RequestContext, kind: OllamaGenerationKind, model: string): void {
     if (!this.modelInfo.isLoaded()) {
       exchange.setHeader('Retry-After', '10');
       throw new OllamaHttpError(503, `the model is not loaded yet (${this.modelInfo.snapshot().state}); try again shortly`);

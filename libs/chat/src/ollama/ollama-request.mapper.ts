@@ -1,5 +1,5 @@
-import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
-import { stopList } from '../openai/dto/openai-validators';
+import type { ChatMessage } from '@qwen/tokenizer';
+import { stopList } from '../common/stop-list';
 import type { ChatGenerationRequest } from '../pipeline/chat-pipeline';
 import { ollamaBadRequest } from './ollama-http-error';
 import { OllamaChatRequestDto, OllamaGenerateRequestDto, OllamaGenerationBaseDto, OllamaMessageDto } from './ollama-request.dto';

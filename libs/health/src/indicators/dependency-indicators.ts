@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ModelService } from '@qwen/model';
-import type { ModelSnapshot } from '@qwen/model/model.contract';
+import type { ModelSnapshot } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
 import { Assessment, assessModel, assessNpu, assessTokenizer } from '../health-assessment';
 import { HealthClock } from '../health-clock';
