@@ -6,26 +6,24 @@ import { HealthModule, MetricsModule } from '@qwen/health';
 import { HttpEdgeModule } from '@qwen/http';
 import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
+import { AppExtras, moduleOptionsOf } from './module-options';
 
-/** The qwen-chat service: every module wired with its slice of the validated configuration. */
+/** The qwen-chat service: every module wired with its slice of the validated configuration (moduleOptionsOf). */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, sources: ConfigSources, extra: { runnerEnv?: Record<string, string> } = {}): DynamicModule {
+  static register(config: AppConfig, sources: ConfigSources, extras: AppExtras = {}): DynamicModule {
+    const options = moduleOptionsOf(config, extras);
     return {
       module: AppModule,
       imports: [
         QwenConfigModule.register(config, sources),
-        TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
-        ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer, runnerEnv: extra.runnerEnv }),
         HttpEdgeModule,
-        ChatModule.register({
-          model: config.model,
-          apiKeys: config.server.apiKeys,
-          ollama: { modelDir: config.paths.modelDir, bodyLimit: config.server.bodyLimit },
-        }),
+        TokenizerModule.register(options.tokenizer),
+        ModelModule.register(options.model),
+        ChatModule.register(options.chat),
         MetricsModule,
-        HealthModule.register({ npu: config.npu }),
-        AdminModule.register({}),
+        HealthModule.register(options.health),
+        AdminModule.register({ reloadOptions: (reread) => moduleOptionsOf(reread, extras) }),
       ],
     };
   }

@@ -1,13 +1,11 @@
-import { Controller, HttpCode, HttpStatus, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, HttpStatus, Post, Query, UseGuards } from '@nestjs/common';
 import { AdminError } from './admin-error';
-import { AdminExceptionFilter } from './admin-exception.filter';
 import { AdminGuard } from './admin.guard';
 import { AdminAction, AdminService } from './admin.service';
 
-/** POST /admin/reload and /admin/shutdown; guarded (admin token or loopback), JSON errors. */
+/** POST /admin/reload and /admin/shutdown; guarded (admin token or loopback), errors from AdminErrorDialect's table. */
 @Controller('admin')
 @UseGuards(AdminGuard)
-@UseFilters(AdminExceptionFilter)
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
