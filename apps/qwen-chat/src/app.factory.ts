@@ -10,7 +10,7 @@ import { AppModule } from './app.module';
 
 const LEVELS: LogLevelName[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
-export function logLevelsUpTo(level: LogLevelName): LogLevel[] {
+function logLevelsUpTo(level: LogLevelName): LogLevel[] {
   return LEVELS.slice(0, LEVELS.indexOf(level) + 1) as LogLevel[];
 }
 

@@ -23,7 +23,7 @@ export class AdminController {
 }
 
 /** `?force`, `?force=true|1` → true; absent, `false|0` → false; anything else → 400. */
-export function parseForce(value: string | string[] | undefined): boolean {
+function parseForce(value: string | string[] | undefined): boolean {
   if (value === undefined) return false;
   const text = Array.isArray(value) ? value[value.length - 1] : value;
   if (['', 'true', '1'].includes(text.toLowerCase())) return true;

@@ -20,13 +20,13 @@ export function applyHttpEdge(app: NestExpressApplication, settings: { bodyLimit
  * recursively: a 20 KB body of 10,000 nested arrays overflowed the stack (a 500). No API body
  * needs more than a few levels.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /**
  * Throws a 400 (body-parser `verify` error, answered in each dialect's shape) when the raw JSON
  * nests deeper than `max`. One pass over the bytes, skipping strings.
  */
-export function assertJsonDepth(body: Buffer, max: number): void {
+function assertJsonDepth(body: Buffer, max: number): void {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < body.length; i++) {

@@ -75,7 +75,7 @@ function describe(errors: ValidationError[], prefix = ''): string {
 }
 
 /** `512kb` / `1mb` / `100b` → bytes (the format AppConfig validates). */
-export function parseSize(size: string): number {
+function parseSize(size: string): number {
   const match = /^(\d+)(b|kb|mb)$/i.exec(size.trim());
   if (!match) return DEFAULT_BODY_LIMIT_BYTES;
   const unit = match[2].toLowerCase();

@@ -2,7 +2,7 @@ import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { CatalogEntry, ModelCatalog } from '../pipeline/model-catalog';
 import { ApiKeyGuard } from './api-key.guard';
 
-export function modelObject(entry: CatalogEntry) {
+function modelObject(entry: CatalogEntry) {
   return { id: entry.id, object: 'model' as const, created: entry.created, owned_by: 'qwen-chat' };
 }
 

@@ -13,7 +13,7 @@ import { OpenAiResponseHeader, chatCompletion, systemFingerprint, textCompletion
 import { ChatCompletionSseWriter, TextCompletionSseWriter } from './openai-stream-writers';
 
 /** OpenAI's default output limit of the legacy completions endpoint when max_tokens is absent. */
-export const LEGACY_DEFAULT_MAX_TOKENS = 16;
+const LEGACY_DEFAULT_MAX_TOKENS = 16;
 
 /** Serves chat and legacy completions through the ChatPipeline, in OpenAI's shapes. */
 @Injectable()

@@ -60,8 +60,8 @@ export interface ChatStreamWriter {
   errorFrame(body: unknown): string;
 }
 
-export const SAMPLING_HEADER = 'X-Qwen-Sampling';
-export const TRUNCATED_HEADER = 'X-Qwen-Truncated-Messages';
+const SAMPLING_HEADER = 'X-Qwen-Sampling';
+const TRUNCATED_HEADER = 'X-Qwen-Truncated-Messages';
 
 @Injectable()
 export class ChatPipeline {
