@@ -65,14 +65,14 @@ export class OllamaErrorDialect implements ErrorDialect, OnModuleInit {
     return { status, headers: retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) }, body: { error: message }, kind };
   }
 
-  private describe(error: unknown, exchange: RequestContext): { status: number; message: string; kind: string; retryAfterSeconds: number | null } {
+  private describe(error: unknown, request: RequestContext): { status: number; message: string; kind: string; retryAfterSeconds: number | null } {
     if (error instanceof OllamaHttpError) {
       const status = error.getStatus();
       return { status, message: error.message, kind: status === 400 ? 'invalid-request' : `http-${status}`, retryAfterSeconds: null };
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
-      return { status, message: httpMessage(error, status, exchange), kind: `http-${status}`, retryAfterSeconds: null };
+      return { status, message: httpMessage(error, status, request), kind: `http-${status}`, retryAfterSeconds: null };
     }
     const failure = classifyChatFailure(error);
     // The JSON body parser's own errors (http-errors, not HttpException): too large 413, malformed 400.
@@ -83,7 +83,7 @@ export class OllamaErrorDialect implements ErrorDialect, OnModuleInit {
       return { status, message, kind: `http-${status}`, retryAfterSeconds: null };
     }
     if (!failure) {
-      this.logger.error(`request ${exchange.requestId} failed unexpectedly`, (error as Error)?.stack ?? String(error));
+      this.logger.error(`request ${request.requestId} failed unexpectedly`, (error as Error)?.stack ?? String(error));
       return { status: 500, message: 'internal server error', kind: 'unexpected', retryAfterSeconds: null };
     }
     return { status: ollamaStatusOf(failure), message: ollamaMessageOf(failure), kind: failure.kind, retryAfterSeconds: failure.retryAfterSeconds };
@@ -91,11 +91,11 @@ export class OllamaErrorDialect implements ErrorDialect, OnModuleInit {
 }
 
 /** Nest's own exceptions on /api: unknown routes, the JSON body parser, body size. */
-function httpMessage(error: HttpException, status: number, exchange: RequestContext): string {
+function httpMessage(error: HttpException, status: number, request: RequestContext): string {
   const response = error.getResponse();
   const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
   const text = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
-  if (status === 404) return `404 page not found: ${exchange.req.method} ${(exchange.req.originalUrl ?? exchange.req.url).split('?')[0]}`;
+  if (status === 404) return `404 page not found: ${request.req.method} ${(request.req.originalUrl ?? request.req.url).split('?')[0]}`;
   if (status === 413) return 'request body too large';
   if (status === 400) return `invalid request body: ${text}`;
   return text;

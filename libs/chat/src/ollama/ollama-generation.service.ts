@@ -20,28 +20,28 @@ export class OllamaGenerationService {
     private readonly clock: RequestClock,
   ) {}
 
-  async run(exchange: RequestContext, kind: OllamaGenerationKind, plan: OllamaGenerationPlan): Promise<void> {
+  async run(request: RequestContext, kind: OllamaGenerationKind, plan: OllamaGenerationPlan): Promise<void> {
     this.modelInfo.assertServed(plan.model);
-    for (const [name, value] of Object.entries(plan.headers)) exchange.setHeader(name, value);
+    for (const [name, value] of Object.entries(plan.headers)) request.setHeader(name, value);
     if (!plan.request) {
-      this.answerLoad(exchange, kind, plan.model);
+      this.answerLoad(request, kind, plan.model);
       return;
     }
     if (plan.stream) {
-      await this.pipeline.stream(exchange, plan.request, new OllamaNdjsonWriter(kind, plan.model, () => this.clock.now()));
+      await this.pipeline.stream(request, plan.request, new OllamaNdjsonWriter(kind, plan.model, () => this.clock.now()));
       return;
     }
-    const { text, done } = await this.pipeline.collect(exchange, plan.request);
-    exchange.res.status(200).json(ollamaFinal(kind, plan.model, this.createdAt(), text, done));
+    const { text, done } = await this.pipeline.collect(request, plan.request);
+    request.res.status(200).json(ollamaFinal(kind, plan.model, this.createdAt(), text, done));
   }
 
   /** An empty request: Ollama loads the model; ours is loaded once and kept, so this only tells whether it is. */
-  private answerLoad(exchange: RequestContext, kind: OllamaGenerationKind, model: string): void {
+  private answerLoad(request: RequestContext, kind: OllamaGenerationKind, model: string): void {
     if (!this.modelInfo.isLoaded()) {
-      exchange.setHeader('Retry-After', '10');
+      request.setHeader('Retry-After', '10');
       throw new OllamaHttpError(503, `the model is not loaded yet (${this.modelInfo.snapshot().state}); try again shortly`);
     }
-    exchange.res.status(200).json(ollamaLoaded(kind, model, this.createdAt()));
+    request.res.status(200).json(ollamaLoaded(kind, model, this.createdAt()));
   }
 
   private createdAt(): string {
