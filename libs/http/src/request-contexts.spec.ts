@@ -50,7 +50,7 @@ describe(RequestContexts.name, () => {
     observations = [];
     lines = [];
     for (const level of ['log', 'warn', 'debug'] as const) {
-      jest.spyOn(Logger.prototype, level).mockImplementation(function (this: Logger, message: unknown) {
+      (jest.spyOn(Logger.prototype, level) as jest.SpyInstance).mockImplementation(function (this: Logger, message: unknown) {
         if ((this as unknown as { context?: string }).context === 'HttpRequests') lines.push([level, String(message)]);
       });
     }
