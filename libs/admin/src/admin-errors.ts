@@ -1,5 +1,5 @@
-import { HttpException, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ErrorAnswer, ErrorDialect, ErrorDialects } from '@qwen/http';
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { ErrorAnswer, RegisteredErrorDialect } from '@qwen/http';
 import { AdminError, AdminErrorBody } from './admin-error';
 
 const CODES: Record<number, string> = {
@@ -16,16 +16,10 @@ const CODES: Record<number, string> = {
  * with ErrorDialects, answered by the global HttpExceptionFilter.
  */
 @Injectable()
-export class AdminErrorDialect implements ErrorDialect, OnModuleInit {
+export class AdminErrorDialect extends RegisteredErrorDialect {
   readonly name = 'admin';
   readonly mount = '/admin';
   private readonly logger = new Logger('AdminController');
-
-  constructor(private readonly dialects: ErrorDialects) {}
-
-  onModuleInit(): void {
-    this.dialects.register(this);
-  }
 
   answer(exception: unknown): ErrorAnswer {
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { RequestContext } from './request-context';
 
 /** An error as one API dialect answers it: status, extra headers, JSON body, and a short kind for the log line. */
@@ -23,8 +23,7 @@ export interface ErrorDialect {
 }
 
 /**
- * The registered error dialects. A dialect registers itself at module init
- * (`onModuleInit() { dialects.register(this) }`). A request's dialect is decided ONCE, when it
+ * The registered error dialects. A dialect extends RegisteredErrorDialect, which registers it at module init. A request's dialect is decided ONCE, when it
  * arrives (`forPath`, by RequestContexts); afterwards everything asks the context.
  */
 @Injectable()
@@ -47,4 +46,19 @@ export class ErrorDialects {
   of(context: RequestContext): ErrorDialect | undefined {
     return context.dialect === null ? undefined : this.dialects.get(context.dialect);
   }
+}
+
+/** An ErrorDialect provider that registers itself with ErrorDialects when its module starts. */
+@Injectable()
+export abstract class RegisteredErrorDialect implements ErrorDialect, OnModuleInit {
+  abstract readonly name: string;
+  abstract readonly mount: string;
+
+  constructor(private readonly dialects: ErrorDialects) {}
+
+  onModuleInit(): void {
+    this.dialects.register(this);
+  }
+
+  abstract answer(error: unknown, context: RequestContext): ErrorAnswer;
 }

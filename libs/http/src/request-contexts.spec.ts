@@ -1,10 +1,10 @@
-import { Controller, Get, Global, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { Controller, Get, Global, Injectable, Logger, Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { MetricsService, RequestObservation } from '@qwen/health';
 import request from 'supertest';
 import { CurrentRequest } from './current-request.decorator';
-import { ErrorAnswer, ErrorDialect, ErrorDialects } from './error-dialects';
+import { ErrorAnswer, RegisteredErrorDialect } from './error-dialects';
 import { applyHttpEdge } from './http-edge';
 import { HttpEdgeModule } from './http-edge.module';
 import { RequestContext } from './request-context';
@@ -13,13 +13,9 @@ import { RequestContexts } from './request-contexts';
 class Refused extends Error {}
 
 @Injectable()
-class TeapotDialect implements ErrorDialect, OnModuleInit {
+class TeapotDialect extends RegisteredErrorDialect {
   readonly name = 'teapot';
   readonly mount = '/tea';
-  constructor(private readonly dialects: ErrorDialects) {}
-  onModuleInit(): void {
-    this.dialects.register(this);
-  }
   answer(error: unknown): ErrorAnswer {
     return error instanceof Refused
       ? { status: 418, headers: { 'Retry-After': '7' }, body: { teapot: 'refused' }, kind: 'refused' }

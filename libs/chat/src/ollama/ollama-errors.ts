@@ -1,5 +1,5 @@
-import { HttpException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ErrorAnswer, ErrorDialect, ErrorDialects, RequestContext } from '@qwen/http';
+import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { ErrorAnswer, RegisteredErrorDialect, RequestContext } from '@qwen/http';
 import { ChatFailure, classifyChatFailure } from '../pipeline/chat-failure';
 import { UnknownModelError } from '../pipeline/model-catalog';
 import { OllamaHttpError } from './ollama-http-error';
@@ -49,16 +49,10 @@ function ollamaMessageOf(failure: ChatFailure): string {
  * ErrorDialects; used by HttpExceptionFilter and, inside a started NDJSON stream, by ChatPipeline.
  */
 @Injectable()
-export class OllamaErrorDialect implements ErrorDialect, OnModuleInit {
+export class OllamaErrorDialect extends RegisteredErrorDialect {
   readonly name = 'ollama';
   readonly mount = '/api';
   private readonly logger = new Logger('OllamaApi');
-
-  constructor(private readonly dialects: ErrorDialects) {}
-
-  onModuleInit(): void {
-    this.dialects.register(this);
-  }
 
   answer(error: unknown, request: RequestContext): ErrorAnswer {
     const { status, message, kind, retryAfterSeconds } = this.describe(error, request);

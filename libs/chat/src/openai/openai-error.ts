@@ -1,5 +1,5 @@
-import { HttpException, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ErrorAnswer, ErrorDialect, ErrorDialects, RequestContext } from '@qwen/http';
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { ErrorAnswer, RegisteredErrorDialect, RequestContext } from '@qwen/http';
 import { ChatFailure, classifyChatFailure } from '../pipeline/chat-failure';
 
 /** OpenAI's error body: `{"error":{"message","type","param","code"}}`. */
@@ -73,16 +73,10 @@ interface HttpErrorLike {
  * (404 "Invalid URL"), and anything unexpected as 500 (logged with its stack).
  */
 @Injectable()
-export class OpenAiErrorDialect implements ErrorDialect, OnModuleInit {
+export class OpenAiErrorDialect extends RegisteredErrorDialect {
   readonly name = 'openai';
   readonly mount = '/v1';
   private readonly logger = new Logger('OpenAiApi');
-
-  constructor(private readonly dialects: ErrorDialects) {}
-
-  onModuleInit(): void {
-    this.dialects.register(this);
-  }
 
   answer(error: unknown, request: RequestContext): ErrorAnswer {
     const mapped = this.map(error, request);
