@@ -1,10 +1,10 @@
-import { createChatTestApp, ChatTestApp } from '@qwen/chat/testing/chat-test-app';
-import { fakeAnswer, lastUserText } from '@qwen/chat/testing/fake-model.service';
-import { ModelProcessError, QueueFullError } from '@qwen/model/model.contract';
-import { ContextLengthExceededError } from '@qwen/tokenizer/tokenizer.contract';
+import { createChatTestApp, ChatTestApp } from './doubles/chat';
+import { fakeAnswer, lastUserText } from './doubles/chat';
+import { ModelProcessError, QueueFullError } from '@qwen/model';
+import { ContextLengthExceededError } from '@qwen/tokenizer';
 import { Ollama } from 'ollama';
 import { Observable, throwError } from 'rxjs';
-import type { GenerationEvent } from '@qwen/model/model.contract';
+import type { GenerationEvent } from '@qwen/model';
 
 /**
  * Conformance with the official `ollama` npm client (v0.6): the HTTP layer over a fake model, so

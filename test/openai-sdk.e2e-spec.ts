@@ -3,10 +3,10 @@
  * fake ModelService (the same HTTP layer the service runs; see openai-real.e2e-spec.ts for the
  * real service driving the runner emulator).
  */
-import { ChatTestApp, createChatTestApp } from '@qwen/chat/testing/chat-test-app';
-import { fakeAnswer } from '@qwen/chat/testing/fake-model.service';
-import { ModelProcessError, ModelUnavailableError, QueueFullError } from '@qwen/model/model.contract';
-import { ContextLengthExceededError } from '@qwen/tokenizer/tokenizer.contract';
+import { ChatTestApp, createChatTestApp } from './doubles/chat';
+import { fakeAnswer } from './doubles/chat';
+import { ModelProcessError, ModelUnavailableError, QueueFullError } from '@qwen/model';
+import { ContextLengthExceededError } from '@qwen/tokenizer';
 import OpenAI from 'openai';
 import { Observable } from 'rxjs';
 

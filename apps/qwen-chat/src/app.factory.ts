@@ -2,7 +2,7 @@ import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ApplicationCloser } from '@qwen/admin';
-import { applyChatHttpSettings } from '@qwen/chat';
+import { applyHttpEdge } from '@qwen/http';
 import { AppConfig, ConfigSources, LogLevelName } from '@qwen/config';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -10,7 +10,7 @@ import { AppModule } from './app.module';
 
 const LEVELS: LogLevelName[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
-export function logLevelsUpTo(level: LogLevelName): LogLevel[] {
+function logLevelsUpTo(level: LogLevelName): LogLevel[] {
   return LEVELS.slice(0, LEVELS.indexOf(level) + 1) as LogLevel[];
 }
 
@@ -33,7 +33,7 @@ export async function startQwenApp(
     logger: options.logger ?? logLevelsUpTo(config.logging.level),
     bodyParser: false,
   });
-  applyChatHttpSettings(app, config.server); // JSON body limit + CORS allow-list
+  applyHttpEdge(app, config.server); // request contexts, JSON body limit, CORS allow-list
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');

@@ -3,24 +3,28 @@ import { AdminModule } from '@qwen/admin';
 import { ChatModule } from '@qwen/chat';
 import { AppConfig, ConfigSources, QwenConfigModule } from '@qwen/config';
 import { HealthModule, MetricsModule } from '@qwen/health';
+import { HttpEdgeModule } from '@qwen/http';
 import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
 import { UiModule } from '@qwen/ui';
+import { AppExtras, moduleOptionsOf } from './module-options';
 
-/** The qwen-chat service: every module wired with its slice of the validated configuration. */
+/** The qwen-chat service: every module wired with its slice of the validated configuration (moduleOptionsOf). */
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, sources: ConfigSources, extra: { runnerEnv?: Record<string, string> } = {}): DynamicModule {
+  static register(config: AppConfig, sources: ConfigSources, extras: AppExtras = {}): DynamicModule {
+    const options = moduleOptionsOf(config, extras);
     return {
       module: AppModule,
       imports: [
         QwenConfigModule.register(config, sources),
-        TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths }),
-        ModelModule.register({ model: config.model, paths: config.paths, tokenizer: config.tokenizer, runnerEnv: extra.runnerEnv }),
-        ChatModule.register({ model: config.model, server: config.server }),
+        HttpEdgeModule,
+        TokenizerModule.register(options.tokenizer),
+        ModelModule.register(options.model),
+        ChatModule.register(options.chat),
         MetricsModule,
-        HealthModule.register({ npu: config.npu }),
-        AdminModule.register({}),
+        HealthModule.register(options.health),
+        AdminModule.register({ reloadOptions: (reread) => moduleOptionsOf(reread, extras) }),
         UiModule,
       ],
     };

@@ -1,13 +1,12 @@
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AppConfig, ConfigError, ConfigStore, findInstallRoot, loadAppConfig } from '@qwen/config';
-import { MODEL_OPTIONS, ModelModuleOptions, ModelService } from '@qwen/model';
+import { ModelModuleOptions, ModelService } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AdminController } from './admin.controller';
 import { AdminModule } from './admin.module';
-import { AdminService } from './admin.service';
 import { ApplicationCloser } from './application-closer';
 import { ProcessExit } from './process-exit';
 
@@ -53,7 +52,11 @@ describe(AdminController.name, () => {
   };
   const startupOptions = { runnerEnv: { QWEN_EMU_LOAD_MS: '0' } } as unknown as ModelModuleOptions;
 
+  let exited: () => void;
+  let whenExited: Promise<void>;
+
   async function start(adminToken = ''): Promise<void> {
+    whenExited = new Promise<void>((resolve) => (exited = resolve));
     const initial = baseConfig();
     initial.server.adminToken = adminToken;
     config = new FakeConfigStore(initial);
@@ -66,15 +69,25 @@ describe(AdminController.name, () => {
             { provide: ConfigStore, useValue: config },
             { provide: ModelService, useValue: model },
             { provide: TokenizerSupervisor, useValue: tokenizer },
-            { provide: MODEL_OPTIONS, useValue: startupOptions },
           ],
-          exports: [ConfigStore, ModelService, TokenizerSupervisor, MODEL_OPTIONS],
+          exports: [ConfigStore, ModelService, TokenizerSupervisor],
         },
-        AdminModule.register({}),
+        AdminModule.register({
+          // What apps/qwen-chat's moduleOptionsOf builds (its own spec checks it), with the emulator's env.
+          reloadOptions: (c) => ({
+            model: { ...startupOptions, model: c.model, paths: c.paths, tokenizer: { host: c.tokenizer.host, port: c.tokenizer.port } },
+            tokenizer: { tokenizer: c.tokenizer, paths: c.paths },
+          }),
+        }),
       ],
     })
       .overrideProvider(ProcessExit)
-      .useValue({ exit: jest.fn((code: number) => void calls.push(`exit ${code}`)) })
+      .useValue({
+        exit: jest.fn((code: number) => {
+          calls.push(`exit ${code}`);
+          exited();
+        }),
+      })
       .compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     app.set('trust proxy', 'loopback');
@@ -88,7 +101,6 @@ describe(AdminController.name, () => {
   });
   afterEach(async () => {
     releaseReload?.();
-    await app?.get(AdminService).whenShutDown();
     await app?.close();
   });
 
@@ -152,7 +164,7 @@ describe(AdminController.name, () => {
       closer.attach(async () => void calls.push('app.close'));
       const res = await request(app.getHttpServer()).post('/admin/shutdown?force=1').expect(202);
       expect(res.body).toMatchObject({ status: 'shutting-down', force: true });
-      await app.get(AdminService).whenShutDown();
+      await whenExited;
       expect(calls).toEqual(['model.shutdown force=true', 'tokenizer.stop', 'app.close', 'exit 0']);
       const reload = await request(app.getHttpServer()).post('/admin/reload').expect(409);
       expect(reload.body.error.code).toBe('shutting_down');

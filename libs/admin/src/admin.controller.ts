@@ -1,13 +1,11 @@
-import { Controller, HttpCode, HttpStatus, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, HttpStatus, Post, Query, UseGuards } from '@nestjs/common';
 import { AdminError } from './admin-error';
-import { AdminExceptionFilter } from './admin-exception.filter';
 import { AdminGuard } from './admin.guard';
 import { AdminAction, AdminService } from './admin.service';
 
-/** POST /admin/reload and /admin/shutdown; guarded (admin token or loopback), JSON errors. */
+/** POST /admin/reload and /admin/shutdown; guarded (admin token or loopback), errors from AdminErrorDialect's table. */
 @Controller('admin')
 @UseGuards(AdminGuard)
-@UseFilters(AdminExceptionFilter)
 export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
@@ -25,7 +23,7 @@ export class AdminController {
 }
 
 /** `?force`, `?force=true|1` → true; absent, `false|0` → false; anything else → 400. */
-export function parseForce(value: string | string[] | undefined): boolean {
+function parseForce(value: string | string[] | undefined): boolean {
   if (value === undefined) return false;
   const text = Array.isArray(value) ? value[value.length - 1] : value;
   if (['', 'true', '1'].includes(text.toLowerCase())) return true;

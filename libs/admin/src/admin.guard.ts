@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ConfigStore } from '@qwen/config';
+import { bearerToken, SecretSet } from '@qwen/http';
 import type { Request } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AdminError } from './admin-error';
 
 /**
@@ -22,7 +22,7 @@ export class AdminGuard implements CanActivate {
     if (token) {
       const presented = bearerToken(req.headers.authorization);
       if (presented === null) throw AdminError.unauthorized('an admin token is required: send "Authorization: Bearer <token>"');
-      if (!sameSecret(presented, token)) throw AdminError.forbidden('the admin token is not valid');
+      if (!new SecretSet([token]).has(presented)) throw AdminError.forbidden('the admin token is not valid');
       return true;
     }
     if (!isLoopback(req.socket?.remoteAddress) || !isLoopback(req.ip ?? req.socket?.remoteAddress)) {
@@ -32,17 +32,7 @@ export class AdminGuard implements CanActivate {
   }
 }
 
-export function bearerToken(header: string | undefined): string | null {
-  const match = header ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
-  return match ? match[1] : null;
-}
-
-/** Constant-time comparison (hashing first makes the lengths equal). */
-export function sameSecret(presented: string, expected: string): boolean {
-  const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(presented), digest(expected));
-}
-
+/** True for 127.0.0.0/8, ::1 and ::ffff:127.x. */
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;

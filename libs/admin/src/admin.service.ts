@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AppConfig, ConfigError, ConfigStore } from '@qwen/config';
-import { MODEL_OPTIONS, ModelModuleOptions, ModelService } from '@qwen/model';
+import { ModelService } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
 import { AdminError } from './admin-error';
 import { ADMIN_OPTIONS, AdminModuleOptions } from './admin.options';
@@ -32,7 +32,6 @@ export class AdminService {
     private readonly config: ConfigStore,
     private readonly model: ModelService,
     private readonly tokenizer: TokenizerSupervisor,
-    @Inject(MODEL_OPTIONS) private readonly startupModelOptions: ModelModuleOptions,
     @Inject(ADMIN_OPTIONS) private readonly options: AdminModuleOptions,
     private readonly closer: ApplicationCloser,
     private readonly processExit: ProcessExit,
@@ -55,17 +54,12 @@ export class AdminService {
     }
     const modelState = this.model.snapshot().state;
     this.logger.log(`reload requested by an operator${force ? ' (force: the request in flight is cancelled)' : ''}`);
-    const options: ModelModuleOptions = {
-      ...this.startupModelOptions,
-      model: config.model,
-      paths: config.paths,
-      tokenizer: { host: config.tokenizer.host, port: config.tokenizer.port },
-    };
+    const options = this.options.reloadOptions(config);
     this.reloading = this.model
       .reload({
         force,
-        options,
-        beforeStart: () => this.tokenizer.restart('admin reload', { tokenizer: config.tokenizer, paths: config.paths }),
+        options: options.model,
+        beforeStart: () => this.tokenizer.restart('admin reload', options.tokenizer),
       })
       .then(() => this.logger.log('reload: the tokenizer is back and a new runner is loading the model'))
       .catch((error: unknown) => this.logger.error(`reload failed: ${error instanceof Error ? error.message : String(error)}`))
@@ -105,15 +99,10 @@ export class AdminService {
         'stop the runner ("q")',
         'stop the tokenizer server',
         'close the HTTP listeners',
-        this.options.exitProcess === false ? 'stay running (exit disabled)' : 'exit with status 0',
+        'exit with status 0',
       ],
       progress: 'the connection is refused once the service has stopped',
     };
-  }
-
-  /** Resolves when a shutdown started by shutdown() has finished (tests). */
-  whenShutDown(): Promise<void> {
-    return this.shuttingDown ?? Promise.resolve();
   }
 
   private async stopEverything(force: boolean): Promise<void> {
@@ -127,6 +116,6 @@ export class AdminService {
       code = 1;
       this.logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (this.options.exitProcess !== false) this.processExit.exit(code);
+    this.processExit.exit(code);
   }
 }

@@ -13,10 +13,6 @@ export class ApplicationCloser {
     this.closeApp = close;
   }
 
-  get attached(): boolean {
-    return this.closeApp !== null;
-  }
-
   async close(): Promise<void> {
     await this.closeApp?.();
   }

@@ -1,7 +1,4 @@
-export * from './admin-error';
-export * from './admin.guard';
-export * from './admin.module';
-export * from './admin.options';
-export * from './admin.service';
-export * from './application-closer';
-export * from './process-exit';
+export { AdminModule } from './admin.module';
+export type { AdminModuleOptions, ReloadedOptions } from './admin.options';
+export { ApplicationCloser } from './application-closer';
+export { ProcessExit } from './process-exit';

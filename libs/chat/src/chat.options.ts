@@ -1,12 +1,15 @@
-import type { ModelConfig, ServerConfig } from '@qwen/config';
+import type { ModelConfig } from '@qwen/config';
+import type { OllamaModuleOptions } from './ollama/ollama.options';
 
-/** Injection token of ChatModule's options. */
+/** Injection token of ChatModule's options (private to libs/chat). */
 export const CHAT_OPTIONS = Symbol('CHAT_OPTIONS');
 
-/** ChatModule's slice of the configuration (the AppConfig sections can be passed as they are). */
+/** ChatModule's slice of the configuration. */
 export interface ChatModuleOptions {
-  /** The served model's names. */
+  /** The served model's names (ModelCatalog). */
   model: Pick<ModelConfig, 'id' | 'aliases' | 'acceptAnyModelName'>;
-  /** API keys (OpenAI dialect) and CORS allow-list. */
-  server: Pick<ServerConfig, 'apiKeys' | 'corsOrigins'>;
+  /** `server.apiKeys`: required as `Authorization: Bearer <key>` on /v1 and /api when not empty. */
+  apiKeys: readonly string[];
+  /** The Ollama dialect's own options. */
+  ollama: OllamaModuleOptions;
 }

@@ -1,13 +1,3 @@
-export * from './chat.module';
-export * from './chat.options';
-export * from './cors';
-export * from './pipeline/chat-clock';
-export * from './pipeline/chat-error-dialects';
-export * from './pipeline/chat-exchange';
-export * from './pipeline/chat-failure';
-export * from './pipeline/chat-pipeline';
-export * from './pipeline/chat-pipeline.module';
-export * from './pipeline/generation-events';
-export * from './pipeline/model-catalog';
-export * from './pipeline/sampling-header';
-export * from './http-setup';
+export { ChatModule } from './chat.module';
+export type { ChatModuleOptions } from './chat.options';
+export type { OllamaModuleOptions } from './ollama/ollama.options';

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -10,41 +9,44 @@ import {
   Matches,
   Max,
   Min,
-  ValidateNested,
 } from 'class-validator';
+import { Env, Section } from './env-binding';
 
-/** The validated configuration of the whole service. See config/default.yaml for every key. */
+/**
+ * The validated configuration of the whole service. See config/default.yaml for every key. The
+ * environment variable overriding a key is declared next to it with @Env (and nowhere else).
+ */
 
 export class OllamaListenerConfig {
-  @IsBoolean() enabled!: boolean;
-  @IsString() @IsNotEmpty() host!: string;
-  @IsInt() @Min(1) @Max(65535) port!: number;
+  @Env('QWEN_OLLAMA_LISTENER', 'bool') @IsBoolean() enabled!: boolean;
+  @Env('QWEN_OLLAMA_HOST') @IsString() @IsNotEmpty() host!: string;
+  @Env('QWEN_OLLAMA_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
 }
 
 export class ServerConfig {
-  @IsString() @IsNotEmpty() host!: string;
-  @IsInt() @Min(1) @Max(65535) port!: number;
-  @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' }) bodyLimit!: string;
-  @IsString({ each: true }) apiKeys!: string[];
-  @IsString() adminToken!: string;
-  @IsString({ each: true }) corsOrigins!: string[];
-  @ValidateNested() @Type(() => OllamaListenerConfig) ollamaListener!: OllamaListenerConfig;
+  @Env('QWEN_HOST') @IsString() @IsNotEmpty() host!: string;
+  @Env('QWEN_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
+  @Env('QWEN_BODY_LIMIT') @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' }) bodyLimit!: string;
+  @Env('QWEN_API_KEYS', 'list') @IsString({ each: true }) apiKeys!: string[];
+  @Env('QWEN_ADMIN_TOKEN') @IsString() adminToken!: string;
+  @Env('QWEN_CORS_ORIGINS', 'list') @IsString({ each: true }) corsOrigins!: string[];
+  @Section(() => OllamaListenerConfig) ollamaListener!: OllamaListenerConfig;
 }
 
 export class PathsConfig {
-  @IsString() @IsNotEmpty() modelDir!: string;
-  @IsString() @IsNotEmpty() logDir!: string;
-  @IsString() @IsNotEmpty() runDir!: string;
+  @Env('QWEN_MODEL_DIR') @IsString() @IsNotEmpty() modelDir!: string;
+  @Env('QWEN_LOG_DIR') @IsString() @IsNotEmpty() logDir!: string;
+  @Env('QWEN_RUN_DIR') @IsString() @IsNotEmpty() runDir!: string;
 }
 
-export const TOKENIZER_MODES = ['builtin', 'upstream'] as const;
+const TOKENIZER_MODES = ['builtin', 'upstream'] as const;
 export type TokenizerMode = (typeof TOKENIZER_MODES)[number];
 
 export class TokenizerConfig {
-  @IsIn(TOKENIZER_MODES) mode!: TokenizerMode;
+  @Env('QWEN_TOKENIZER_MODE') @IsIn(TOKENIZER_MODES) mode!: TokenizerMode;
   @IsString() @IsNotEmpty() host!: string;
-  @IsInt() @Min(1) @Max(65535) port!: number;
-  @IsString() @IsNotEmpty() python!: string;
+  @Env('QWEN_TOKENIZER_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
+  @Env('QWEN_TOKENIZER_PYTHON') @IsString() @IsNotEmpty() python!: string;
   @IsInt() @Min(100) startTimeoutMs!: number;
   @IsInt() @Min(50) healthIntervalMs!: number;
   @IsInt() @Min(10) healthTimeoutMs!: number;
@@ -53,19 +55,19 @@ export class TokenizerConfig {
   @IsInt() @Min(0) @Max(2000) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;
   @IsInt() @Min(1000) handleTtlMs!: number;
-  @IsOptional() @IsString() defaultSystemPrompt!: string | null;
+  @Env('QWEN_DEFAULT_SYSTEM_PROMPT', 'nullable-string') @IsOptional() @IsString() defaultSystemPrompt!: string | null;
 }
 
-export const RUNNER_BINARIES = ['auto', 'main_axcl_aarch64', 'main_axcl_x86'] as const;
+const RUNNER_BINARIES = ['auto', 'main_axcl_aarch64', 'main_axcl_x86'] as const;
 export type RunnerBinary = (typeof RUNNER_BINARIES)[number];
 
 export class ModelConfig {
-  @IsString() @IsNotEmpty() id!: string;
+  @Env('QWEN_MODEL_ID') @IsString() @IsNotEmpty() id!: string;
   @IsString({ each: true }) aliases!: string[];
-  @IsBoolean() acceptAnyModelName!: boolean;
-  @IsIn(RUNNER_BINARIES) runnerBinary!: RunnerBinary;
+  @Env('QWEN_ACCEPT_ANY_MODEL', 'bool') @IsBoolean() acceptAnyModelName!: boolean;
+  @Env('QWEN_RUNNER_BINARY') @IsIn(RUNNER_BINARIES) runnerBinary!: RunnerBinary;
   @IsInt() @Min(100) loadTimeoutMs!: number;
-  @IsInt() @Min(0) queueMaxLength!: number;
+  @Env('QWEN_QUEUE_MAX', 'int') @IsInt() @Min(0) queueMaxLength!: number;
   @IsInt() @Min(1) queueMaxWaitMs!: number;
   @IsInt() @Min(1) requestTimeoutMs!: number;
   @IsInt() @Min(10) hangTimeoutMs!: number;
@@ -77,23 +79,23 @@ export class ModelConfig {
 }
 
 export class NpuConfig {
-  @IsString() @IsNotEmpty() smiPath!: string;
+  @Env('QWEN_AXCL_SMI') @IsString() @IsNotEmpty() smiPath!: string;
   @IsInt() @Min(10) timeoutMs!: number;
   @IsInt() @Min(0) cacheMs!: number;
 }
 
-export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 export class LoggingConfig {
-  @IsIn(LOG_LEVELS) level!: LogLevelName;
+  @Env('QWEN_LOG_LEVEL') @IsIn(LOG_LEVELS) level!: LogLevelName;
 }
 
 export class AppConfig {
-  @ValidateNested() @Type(() => ServerConfig) server!: ServerConfig;
-  @ValidateNested() @Type(() => PathsConfig) paths!: PathsConfig;
-  @ValidateNested() @Type(() => TokenizerConfig) tokenizer!: TokenizerConfig;
-  @ValidateNested() @Type(() => ModelConfig) model!: ModelConfig;
-  @ValidateNested() @Type(() => NpuConfig) npu!: NpuConfig;
-  @ValidateNested() @Type(() => LoggingConfig) logging!: LoggingConfig;
+  @Section(() => ServerConfig) server!: ServerConfig;
+  @Section(() => PathsConfig) paths!: PathsConfig;
+  @Section(() => TokenizerConfig) tokenizer!: TokenizerConfig;
+  @Section(() => ModelConfig) model!: ModelConfig;
+  @Section(() => NpuConfig) npu!: NpuConfig;
+  @Section(() => LoggingConfig) logging!: LoggingConfig;
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { AppConfig } from './app-config';
+import { EnvBinding, EnvKind, envBindings } from './env-binding';
 
 /** A configuration problem the operator must fix; its message names the key. */
 export class ConfigError extends Error {
@@ -14,33 +15,9 @@ export class ConfigError extends Error {
 }
 
 type Plain = Record<string, unknown>;
-type EnvKind = 'string' | 'int' | 'bool' | 'list' | 'nullable-string';
 
-/** Environment variables and the key each one overrides. */
-export const ENV_OVERRIDES: ReadonlyArray<[env: string, key: string, kind: EnvKind]> = [
-  ['QWEN_HOST', 'server.host', 'string'],
-  ['QWEN_PORT', 'server.port', 'int'],
-  ['QWEN_BODY_LIMIT', 'server.bodyLimit', 'string'],
-  ['QWEN_API_KEYS', 'server.apiKeys', 'list'],
-  ['QWEN_ADMIN_TOKEN', 'server.adminToken', 'string'],
-  ['QWEN_CORS_ORIGINS', 'server.corsOrigins', 'list'],
-  ['QWEN_OLLAMA_LISTENER', 'server.ollamaListener.enabled', 'bool'],
-  ['QWEN_OLLAMA_HOST', 'server.ollamaListener.host', 'string'],
-  ['QWEN_OLLAMA_PORT', 'server.ollamaListener.port', 'int'],
-  ['QWEN_MODEL_DIR', 'paths.modelDir', 'string'],
-  ['QWEN_LOG_DIR', 'paths.logDir', 'string'],
-  ['QWEN_RUN_DIR', 'paths.runDir', 'string'],
-  ['QWEN_TOKENIZER_MODE', 'tokenizer.mode', 'string'],
-  ['QWEN_TOKENIZER_PORT', 'tokenizer.port', 'int'],
-  ['QWEN_TOKENIZER_PYTHON', 'tokenizer.python', 'string'],
-  ['QWEN_DEFAULT_SYSTEM_PROMPT', 'tokenizer.defaultSystemPrompt', 'nullable-string'],
-  ['QWEN_MODEL_ID', 'model.id', 'string'],
-  ['QWEN_ACCEPT_ANY_MODEL', 'model.acceptAnyModelName', 'bool'],
-  ['QWEN_RUNNER_BINARY', 'model.runnerBinary', 'string'],
-  ['QWEN_QUEUE_MAX', 'model.queueMaxLength', 'int'],
-  ['QWEN_AXCL_SMI', 'npu.smiPath', 'string'],
-  ['QWEN_LOG_LEVEL', 'logging.level', 'string'],
-];
+/** Environment variables and the key each one overrides, as declared with @Env in app-config.ts. */
+export const ENV_BINDINGS: readonly EnvBinding[] = envBindings(AppConfig);
 
 export interface ConfigSources {
   /** The environment to read QWEN_* overrides from (normally process.env). */
@@ -58,7 +35,7 @@ export function loadAppConfig(sources: ConfigSources): AppConfig {
   if (overrideFile) {
     deepMerge(merged, readYaml(resolve(sources.cwd, overrideFile), 'QWEN_CONFIG'));
   }
-  for (const [env, key, kind] of ENV_OVERRIDES) {
+  for (const { env, key, kind } of ENV_BINDINGS) {
     const raw = sources.env[env];
     if (raw !== undefined) setPath(merged, key, fromEnv(raw, kind, env, key));
   }
@@ -70,7 +47,7 @@ export function loadAppConfig(sources: ConfigSources): AppConfig {
 }
 
 /** Validates a plain object as AppConfig; the error names every bad key and what was expected. */
-export function validateAppConfig(plain: Plain): AppConfig {
+function validateAppConfig(plain: Plain): AppConfig {
   const config = plainToInstance(AppConfig, plain, { enableImplicitConversion: false });
   const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {

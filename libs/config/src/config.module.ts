@@ -1,16 +1,12 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { AppConfig } from './app-config';
 import { ConfigSources, loadAppConfig } from './config-loader';
 
-/** Injection token of the validated AppConfig the service started with. */
-export const APP_CONFIG = Symbol('APP_CONFIG');
-/** Injection token of the sources the configuration was read from (for POST /admin/reload). */
-export const CONFIG_SOURCES = Symbol('CONFIG_SOURCES');
-
 /**
- * Holds the configuration: the one validated at start-up, and a way to read the files again
- * (validating the same way) when an operator asks for a reload.
+ * The one store of the configuration: the one validated at start-up, and a way to read the files
+ * and the environment again (validating the same way) when an operator asks for a reload.
+ * Modules do not inject it for their settings: each gets its slice through `register(options)`
+ * (apps/qwen-chat/src/module-options.ts); it is read where a setting must follow a reload (the admin token).
  */
 export class ConfigStore {
   private config: AppConfig;
@@ -33,19 +29,15 @@ export class ConfigStore {
   }
 }
 
+/** Provides the global ConfigStore. */
 @Global()
 @Module({})
 export class QwenConfigModule {
   static register(config: AppConfig, sources: ConfigSources): DynamicModule {
     return {
       module: QwenConfigModule,
-      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [() => ({ ...config })] })],
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: CONFIG_SOURCES, useValue: sources },
-        { provide: ConfigStore, useValue: new ConfigStore(config, sources) },
-      ],
-      exports: [APP_CONFIG, CONFIG_SOURCES, ConfigStore],
+      providers: [{ provide: ConfigStore, useValue: new ConfigStore(config, sources) }],
+      exports: [ConfigStore],
     };
   }
 }

@@ -1,5 +1,5 @@
-import type { ModelSnapshot } from '@qwen/model/model.contract';
-import type { TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+import type { ModelSnapshot } from '@qwen/model';
+import type { TokenizerSnapshot } from '@qwen/tokenizer';
 import type { NpuStatus } from './npu/npu-status.service';
 
 /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { ModelService } from '@qwen/model';
-import type { ModelSnapshot } from '@qwen/model/model.contract';
+import type { ModelSnapshot } from '@qwen/model';
 import { HealthLevel, worstLevel } from './health-assessment';
 import { HEALTH_OPTIONS, HealthModuleOptions } from './health.options';
 import {

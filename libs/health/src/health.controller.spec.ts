@@ -1,10 +1,10 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ModelService } from '@qwen/model';
-import type { ModelSnapshot } from '@qwen/model/model.contract';
-import { modelSnapshot, tokenizerSnapshot } from './testing/fake-snapshots';
+import type { ModelSnapshot } from '@qwen/model';
+import { modelSnapshot, tokenizerSnapshot } from '../../../test/doubles/health';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
-import type { TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+import type { TokenizerSnapshot } from '@qwen/tokenizer';
 import { join } from 'node:path';
 import request from 'supertest';
 import { HealthController } from './health.controller';

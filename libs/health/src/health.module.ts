@@ -39,7 +39,6 @@ export class HealthModule {
         ProcessHealthIndicator,
         HealthReportService,
       ],
-      exports: [NpuStatusService, HealthReportService],
     };
   }
 }

@@ -1,11 +1,5 @@
-export * from './health-assessment';
-export * from './health-clock';
-export * from './health-report.service';
-export * from './health.module';
-export * from './health.options';
-export * from './indicators/dependency-indicators';
-export * from './metrics/metrics.module';
-export * from './metrics/metrics.service';
-export * from './npu/axcl-smi-parser';
-export * from './npu/command-runner';
-export * from './npu/npu-status.service';
+export { HealthModule } from './health.module';
+export type { HealthModuleOptions } from './health.options';
+export { MetricsModule } from './metrics/metrics.module';
+export { MetricsService } from './metrics/metrics.service';
+export type { RequestObservation } from './metrics/metrics.service';

@@ -1,23 +1,28 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { ApiKeyGuard } from '../openai/api-key.guard';
-import { OpenAiError } from '../openai/openai-error';
+import type { Request } from 'express';
+import { ApiKeys } from '../common/api-keys';
 import { OllamaHttpError } from './ollama-http-error';
 
 /**
- * The same API keys as /v1 (`server.apiKeys`, `Authorization: Bearer <key>`), answered in Ollama's
- * shape: with keys configured, /api would otherwise be an open door to the same model. No keys
- * configured = open, like Ollama. The check itself is ApiKeyGuard's (constant time, never logged).
+ * The same API keys as /v1 (ApiKeys: `server.apiKeys`, `Authorization: Bearer <key>`), refused in
+ * Ollama's shape: with keys configured, /api would otherwise be an open door to the same model.
+ * No keys configured = open, like Ollama.
  */
 @Injectable()
 export class OllamaApiKeyGuard implements CanActivate {
-  constructor(private readonly keys: ApiKeyGuard) {}
+  constructor(private readonly keys: ApiKeys) {}
 
   canActivate(context: ExecutionContext): boolean {
-    try {
-      return this.keys.canActivate(context);
-    } catch (error) {
-      if (error instanceof OpenAiError) throw new OllamaHttpError(error.status, `unauthorized: ${error.message}`);
-      throw error;
+    switch (this.keys.check(context.switchToHttp().getRequest<Request>())) {
+      case 'missing':
+        throw new OllamaHttpError(
+          401,
+          "unauthorized: You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        );
+      case 'wrong':
+        throw new OllamaHttpError(401, 'unauthorized: Incorrect API key provided.');
+      default:
+        return true;
     }
   }
 }

@@ -1,15 +1,14 @@
-import { HttpException, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ChatErrorDialect, ChatErrorDialects } from '../pipeline/chat-error-dialects';
-import type { ChatExchange } from '../pipeline/chat-exchange';
+import { HttpException, Injectable, Logger } from '@nestjs/common';
+import { ErrorAnswer, RegisteredErrorDialect, RequestContext } from '@qwen/http';
 import { ChatFailure, classifyChatFailure } from '../pipeline/chat-failure';
 import { UnknownModelError } from '../pipeline/model-catalog';
 import { OllamaHttpError } from './ollama-http-error';
 
 /** Ollama's own words for a full queue (clients may match on them). */
-export const OLLAMA_SERVER_BUSY = 'server busy, please try again. maximum pending requests exceeded';
+const OLLAMA_SERVER_BUSY = 'server busy, please try again. maximum pending requests exceeded';
 
 /** Ollama's status for a failure: 503 busy/unavailable, 500 when the model failed, 400 too long, 404 unknown model. */
-export function ollamaStatusOf(failure: ChatFailure): number {
+function ollamaStatusOf(failure: ChatFailure): number {
   switch (failure.kind) {
     case 'queue-full':
     case 'queue-timeout':
@@ -31,7 +30,7 @@ export function ollamaStatusOf(failure: ChatFailure): number {
 }
 
 /** The text of `{"error": …}` for a failure (nothing internal for the unexpected). */
-export function ollamaMessageOf(failure: ChatFailure): string {
+function ollamaMessageOf(failure: ChatFailure): string {
   switch (failure.kind) {
     case 'queue-full':
       return OLLAMA_SERVER_BUSY;
@@ -44,46 +43,30 @@ export function ollamaMessageOf(failure: ChatFailure): string {
   }
 }
 
-/** One NDJSON line carrying an error (inside a stream that already began). */
-export function ollamaErrorLine(failure: ChatFailure): string {
-  return `${JSON.stringify({ error: ollamaMessageOf(failure) })}\n`;
-}
-
 /**
- * Answers every error on /api/* in Ollama's shape, `{"error": "…"}`, with Ollama's status codes —
- * including unknown /api routes (404), malformed JSON (400) and bodies over the limit (413).
- * Registered with ChatExceptionFilter through ChatErrorDialects.
+ * Ollama's error table for /api/*: `{"error": "…"}` with Ollama's status codes — including unknown
+ * /api routes (404), malformed JSON (400) and bodies over the limit (413). Registered with
+ * ErrorDialects; used by HttpExceptionFilter and, inside a started NDJSON stream, by ChatPipeline.
  */
 @Injectable()
-export class OllamaErrorDialect implements ChatErrorDialect, OnModuleInit {
-  readonly dialect = 'ollama' as const;
+export class OllamaErrorDialect extends RegisteredErrorDialect {
+  readonly name = 'ollama';
+  readonly mount = '/api';
   private readonly logger = new Logger('OllamaApi');
 
-  constructor(private readonly dialects: ChatErrorDialects) {}
-
-  onModuleInit(): void {
-    this.dialects.register(this);
+  answer(error: unknown, request: RequestContext): ErrorAnswer {
+    const { status, message, kind, retryAfterSeconds } = this.describe(error, request);
+    return { status, headers: retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) }, body: { error: message }, kind };
   }
 
-  owns(path: string): boolean {
-    return path === '/api' || path.startsWith('/api/');
-  }
-
-  respond(error: unknown, exchange: ChatExchange): { status: number; kind: string } {
-    const { status, message, kind, retryAfterSeconds } = this.describe(error, exchange);
-    if (retryAfterSeconds !== null) exchange.setHeader('Retry-After', String(retryAfterSeconds));
-    exchange.res.status(status).json({ error: message });
-    return { status, kind };
-  }
-
-  private describe(error: unknown, exchange: ChatExchange): { status: number; message: string; kind: string; retryAfterSeconds: number | null } {
+  private describe(error: unknown, request: RequestContext): { status: number; message: string; kind: string; retryAfterSeconds: number | null } {
     if (error instanceof OllamaHttpError) {
       const status = error.getStatus();
       return { status, message: error.message, kind: status === 400 ? 'invalid-request' : `http-${status}`, retryAfterSeconds: null };
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
-      return { status, message: httpMessage(error, status, exchange), kind: `http-${status}`, retryAfterSeconds: null };
+      return { status, message: httpMessage(error, status, request), kind: `http-${status}`, retryAfterSeconds: null };
     }
     const failure = classifyChatFailure(error);
     // The JSON body parser's own errors (http-errors, not HttpException): too large 413, malformed 400.
@@ -94,7 +77,7 @@ export class OllamaErrorDialect implements ChatErrorDialect, OnModuleInit {
       return { status, message, kind: `http-${status}`, retryAfterSeconds: null };
     }
     if (!failure) {
-      this.logger.error(`request ${exchange.requestId} failed unexpectedly`, (error as Error)?.stack ?? String(error));
+      this.logger.error(`request ${request.requestId} failed unexpectedly`, (error as Error)?.stack ?? String(error));
       return { status: 500, message: 'internal server error', kind: 'unexpected', retryAfterSeconds: null };
     }
     return { status: ollamaStatusOf(failure), message: ollamaMessageOf(failure), kind: failure.kind, retryAfterSeconds: failure.retryAfterSeconds };
@@ -102,11 +85,11 @@ export class OllamaErrorDialect implements ChatErrorDialect, OnModuleInit {
 }
 
 /** Nest's own exceptions on /api: unknown routes, the JSON body parser, body size. */
-function httpMessage(error: HttpException, status: number, exchange: ChatExchange): string {
+function httpMessage(error: HttpException, status: number, request: RequestContext): string {
   const response = error.getResponse();
   const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
   const text = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
-  if (status === 404) return `404 page not found: ${exchange.req.method} ${(exchange.req.originalUrl ?? exchange.req.url).split('?')[0]}`;
+  if (status === 404) return `404 page not found: ${request.req.method} ${(request.req.originalUrl ?? request.req.url).split('?')[0]}`;
   if (status === 413) return 'request body too large';
   if (status === 400) return `invalid request body: ${text}`;
   return text;

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ChatClock } from '../pipeline/chat-clock';
-import type { ChatExchange } from '../pipeline/chat-exchange';
+import { RequestClock, RequestContext } from '@qwen/http';
 import { ChatPipeline } from '../pipeline/chat-pipeline';
 import { OllamaHttpError } from './ollama-http-error';
 import { OllamaModelInfo } from './ollama-model-info';
@@ -9,8 +8,8 @@ import type { OllamaGenerationPlan } from './ollama-request.mapper';
 import { OllamaGenerationKind, ollamaFinal, ollamaLoaded } from './ollama-responses';
 
 /**
- * Runs an /api/chat or /api/generate request through the shared ChatPipeline (request id,
- * cancellation when the client leaves, the log line, metrics) and answers in Ollama's shapes:
+ * Runs an /api/chat or /api/generate request through the shared ChatPipeline (cancellation when
+ * the client leaves, the figures of the log line) and answers in Ollama's shapes:
  * NDJSON when streaming (the default), one JSON object otherwise.
  */
 @Injectable()
@@ -18,31 +17,31 @@ export class OllamaGenerationService {
   constructor(
     private readonly pipeline: ChatPipeline,
     private readonly modelInfo: OllamaModelInfo,
-    private readonly clock: ChatClock,
+    private readonly clock: RequestClock,
   ) {}
 
-  async run(exchange: ChatExchange, kind: OllamaGenerationKind, plan: OllamaGenerationPlan): Promise<void> {
+  async run(request: RequestContext, kind: OllamaGenerationKind, plan: OllamaGenerationPlan): Promise<void> {
     this.modelInfo.assertServed(plan.model);
-    for (const [name, value] of Object.entries(plan.headers)) exchange.setHeader(name, value);
+    for (const [name, value] of Object.entries(plan.headers)) request.setHeader(name, value);
     if (!plan.request) {
-      this.answerLoad(exchange, kind, plan.model);
+      this.answerLoad(request, kind, plan.model);
       return;
     }
     if (plan.stream) {
-      await this.pipeline.stream(exchange, plan.request, new OllamaNdjsonWriter(kind, plan.model, () => this.clock.now()));
+      await this.pipeline.stream(request, plan.request, new OllamaNdjsonWriter(kind, plan.model, () => this.clock.now()));
       return;
     }
-    const { text, done } = await this.pipeline.collect(exchange, plan.request);
-    exchange.res.status(200).json(ollamaFinal(kind, plan.model, this.createdAt(), text, done));
+    const { text, done } = await this.pipeline.collect(request, plan.request);
+    request.res.status(200).json(ollamaFinal(kind, plan.model, this.createdAt(), text, done));
   }
 
   /** An empty request: Ollama loads the model; ours is loaded once and kept, so this only tells whether it is. */
-  private answerLoad(exchange: ChatExchange, kind: OllamaGenerationKind, model: string): void {
+  private answerLoad(request: RequestContext, kind: OllamaGenerationKind, model: string): void {
     if (!this.modelInfo.isLoaded()) {
-      exchange.setHeader('Retry-After', '10');
+      request.setHeader('Retry-After', '10');
       throw new OllamaHttpError(503, `the model is not loaded yet (${this.modelInfo.snapshot().state}); try again shortly`);
     }
-    exchange.res.status(200).json(ollamaLoaded(kind, model, this.createdAt()));
+    request.res.status(200).json(ollamaLoaded(kind, model, this.createdAt()));
   }
 
   private createdAt(): string {

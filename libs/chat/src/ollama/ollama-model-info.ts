@@ -1,10 +1,9 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@qwen/config';
-import type { ModelSnapshot } from '@qwen/model/model.contract';
-import { ModelService } from '@qwen/model/model.service';
+import { Inject, Injectable } from '@nestjs/common';
+import { ModelService, type ModelSnapshot } from '@qwen/model';
 import { createHash } from 'node:crypto';
 import { ModelCatalog, UnknownModelError } from '../pipeline/model-catalog';
 import { OllamaModelFiles } from './ollama-model-files';
+import { OLLAMA_OPTIONS, OllamaModuleOptions } from './ollama.options';
 import {
   OLLAMA_MODEL_DETAILS,
   OLLAMA_NEVER_EXPIRES,
@@ -67,9 +66,9 @@ export class OllamaModelInfo {
     private readonly catalog: ModelCatalog,
     @Inject(ModelService) private readonly model: Pick<ModelService, 'snapshot'>,
     private readonly files: OllamaModelFiles,
-    @Optional() @Inject(APP_CONFIG) config?: AppConfig,
+    @Inject(OLLAMA_OPTIONS) options: OllamaModuleOptions,
   ) {
-    this.modelDir = config?.paths.modelDir ?? null;
+    this.modelDir = options.modelDir;
   }
 
   /**

@@ -1,8 +1,5 @@
-import type { ChatExchange } from '../pipeline/chat-exchange';
-import type { ChatFailure } from '../pipeline/chat-failure';
 import type { ChatStreamWriter } from '../pipeline/chat-pipeline';
-import type { DoneEvent, StartEvent } from '../pipeline/generation-events';
-import { ollamaErrorLine, ollamaStatusOf } from './ollama-errors';
+import type { DoneEvent } from '../pipeline/generation-events';
 import { OllamaGenerationKind, ollamaChunk, ollamaFinal } from './ollama-responses';
 import { NDJSON_CONTENT_TYPE } from './ollama.constants';
 
@@ -13,7 +10,7 @@ export function ndjsonLine(value: unknown): string {
 
 /**
  * Frames a streamed /api/chat or /api/generate answer as NDJSON: one `done:false` object per text
- * piece as the runner prints it, a `done:true` object with the figures, or one `{"error"}` line.
+ * piece as the runner prints it, a `done:true` object with the figures, or one `{"error"}` line (the body of Ollama's error table).
  */
 export class OllamaNdjsonWriter implements ChatStreamWriter {
   readonly contentType = NDJSON_CONTENT_TYPE;
@@ -24,24 +21,20 @@ export class OllamaNdjsonWriter implements ChatStreamWriter {
     private readonly now: () => number,
   ) {}
 
-  start(_event: StartEvent, _exchange: ChatExchange): string {
+  start(): string {
     return '';
   }
 
-  delta(text: string, _exchange: ChatExchange): string {
+  delta(text: string): string {
     return text ? ndjsonLine(ollamaChunk(this.kind, this.model, this.createdAt(), text)) : '';
   }
 
-  done(event: DoneEvent, _exchange: ChatExchange): string {
+  done(event: DoneEvent): string {
     return ndjsonLine(ollamaFinal(this.kind, this.model, this.createdAt(), '', event));
   }
 
-  statusOf(failure: ChatFailure): number {
-    return ollamaStatusOf(failure);
-  }
-
-  error(failure: ChatFailure, _exchange: ChatExchange): string {
-    return ollamaErrorLine(failure);
+  errorFrame(body: unknown): string {
+    return ndjsonLine(body);
   }
 
   private createdAt(): string {

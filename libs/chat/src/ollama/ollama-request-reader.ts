@@ -1,10 +1,10 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@qwen/config';
+import { Inject, Injectable } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import type { Request } from 'express';
 import { OllamaHttpError, ollamaBadRequest } from './ollama-http-error';
 import { DEFAULT_BODY_LIMIT_BYTES } from './ollama.constants';
+import { OLLAMA_OPTIONS, OllamaModuleOptions } from './ollama.options';
 
 /** A validated body together with the object the client sent (to see which options it set). */
 export interface OllamaBody<T> {
@@ -22,8 +22,8 @@ export interface OllamaBody<T> {
 export class OllamaRequestReader {
   private readonly limitBytes: number;
 
-  constructor(@Optional() @Inject(APP_CONFIG) config?: AppConfig) {
-    this.limitBytes = config ? parseSize(config.server.bodyLimit) : DEFAULT_BODY_LIMIT_BYTES;
+  constructor(@Inject(OLLAMA_OPTIONS) options: OllamaModuleOptions) {
+    this.limitBytes = parseSize(options.bodyLimit);
   }
 
   async read<T extends object>(req: Request, type: ClassConstructor<T>): Promise<OllamaBody<T>> {
@@ -75,7 +75,7 @@ function describe(errors: ValidationError[], prefix = ''): string {
 }
 
 /** `512kb` / `1mb` / `100b` → bytes (the format AppConfig validates). */
-export function parseSize(size: string): number {
+function parseSize(size: string): number {
   const match = /^(\d+)(b|kb|mb)$/i.exec(size.trim());
   if (!match) return DEFAULT_BODY_LIMIT_BYTES;
   const unit = match[2].toLowerCase();

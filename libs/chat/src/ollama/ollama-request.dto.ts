@@ -64,7 +64,7 @@ export class OllamaOptionsDto {
   @IsOptional() @IsNumber() frequency_penalty?: number;
 }
 
-export const OLLAMA_CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+const OLLAMA_CHAT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 export type OllamaChatRole = (typeof OLLAMA_CHAT_ROLES)[number];
 
 export class OllamaMessageDto {

@@ -1,5 +1,5 @@
-import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
-import { stopList } from '../openai/dto/openai-validators';
+import type { ChatMessage } from '@qwen/tokenizer';
+import { stopList } from '../common/stop-list';
 import type { ChatGenerationRequest } from '../pipeline/chat-pipeline';
 import { ollamaBadRequest } from './ollama-http-error';
 import { OllamaChatRequestDto, OllamaGenerateRequestDto, OllamaGenerationBaseDto, OllamaMessageDto } from './ollama-request.dto';
@@ -22,7 +22,7 @@ const APPLIED_OPTIONS = new Set(['num_predict', 'stop', 'num_ctx']);
 const OPTION_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_LISTED_OPTIONS = 24;
 /** Ollama sets no limit on stop strings; the stop cutter's cost grows with their number, so keep it sane. */
-export const MAX_STOP_STRINGS = 16;
+const MAX_STOP_STRINGS = 16;
 
 /** POST /api/chat → generation request. `contextWindow` is the runner's max_token_len (null before the first load). */
 export function planChat(dto: OllamaChatRequestDto, raw: Record<string, unknown>, contextWindow: number | null): OllamaGenerationPlan {

@@ -20,7 +20,7 @@ const ns = (ms: number): number => Math.max(0, Math.round(ms * 1e6));
  * always loaded, so like Ollama's scheduler wait this is the queue wait); prompt eval = the prefill
  * (typing the handle to the first text); eval = first text to the end. Counts are exact token counts.
  */
-export function ollamaDurations(done: DoneEvent): OllamaDurations {
+function ollamaDurations(done: DoneEvent): OllamaDurations {
   const { timings, usage } = done;
   return {
     total_duration: ns(timings.totalMs),
@@ -33,7 +33,7 @@ export function ollamaDurations(done: DoneEvent): OllamaDurations {
 }
 
 /** `done_reason` of a finished generation ('cancelled' never reaches a client). */
-export function ollamaDoneReason(done: DoneEvent): 'stop' | 'length' {
+function ollamaDoneReason(done: DoneEvent): 'stop' | 'length' {
   return done.finishReason === 'length' ? 'length' : 'stop';
 }
 

@@ -6,16 +6,16 @@ import {
   ModelUnavailableError,
   QueueFullError,
   QueueTimeoutError,
-} from '@qwen/model/model.contract';
-import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer/tokenizer.contract';
+} from '@qwen/model';
+import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { Observable, Subject, throwError } from 'rxjs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { ChatTestApp, createChatTestApp } from '../testing/chat-test-app';
-import { fakeAnswer } from '../testing/fake-model.service';
+import { ChatTestApp, createChatTestApp } from '../../../../test/doubles/chat';
+import { fakeAnswer } from '../../../../test/doubles/chat';
 import { OllamaApiController } from './ollama.controller';
 
 function ndjson(text: string): Array<Record<string, unknown>> {

@@ -1,6 +1,6 @@
 import { All, Controller, Get, Header, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { CurrentRequest, RequestContext } from '@qwen/http';
 import type { Request, Response } from 'express';
-import { ChatPipeline } from '../pipeline/chat-pipeline';
 import { OllamaApiKeyGuard } from './ollama-api-key.guard';
 import { OllamaGenerationService } from './ollama-generation.service';
 import { OllamaHttpError } from './ollama-http-error';
@@ -29,7 +29,6 @@ export class OllamaApiController {
     private readonly reader: OllamaRequestReader,
     private readonly modelInfo: OllamaModelInfo,
     private readonly generation: OllamaGenerationService,
-    private readonly pipeline: ChatPipeline,
   ) {}
 
   @Get('version')
@@ -74,17 +73,15 @@ export class OllamaApiController {
   }
 
   @Post('chat')
-  async chat(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const exchange = this.pipeline.open(req, res, 'ollama');
-    const { dto, raw } = await this.reader.read(req, OllamaChatRequestDto);
-    await this.generation.run(exchange, 'chat', planChat(dto, raw, this.modelInfo.snapshot().maxTokenLen));
+  async chat(@CurrentRequest() request: RequestContext, @Res() _res: Response): Promise<void> {
+    const { dto, raw } = await this.reader.read(request.req, OllamaChatRequestDto);
+    await this.generation.run(request, 'chat', planChat(dto, raw, this.modelInfo.snapshot().maxTokenLen));
   }
 
   @Post('generate')
-  async generate(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const exchange = this.pipeline.open(req, res, 'ollama');
-    const { dto, raw } = await this.reader.read(req, OllamaGenerateRequestDto);
-    await this.generation.run(exchange, 'generate', planGenerate(dto, raw, this.modelInfo.snapshot().maxTokenLen));
+  async generate(@CurrentRequest() request: RequestContext, @Res() _res: Response): Promise<void> {
+    const { dto, raw } = await this.reader.read(request.req, OllamaGenerateRequestDto);
+    await this.generation.run(request, 'generate', planGenerate(dto, raw, this.modelInfo.snapshot().maxTokenLen));
   }
 
   @All(['embed', 'embeddings'])

@@ -1,5 +1,4 @@
-import { Module } from '@nestjs/common';
-import { ApiKeyGuard } from '../openai/api-key.guard';
+import { DynamicModule, Module } from '@nestjs/common';
 import { OllamaApiKeyGuard } from './ollama-api-key.guard';
 import { OllamaApiController, OllamaRootController } from './ollama.controller';
 import { OllamaErrorDialect } from './ollama-errors';
@@ -7,14 +6,28 @@ import { OllamaGenerationService } from './ollama-generation.service';
 import { OllamaModelFiles } from './ollama-model-files';
 import { OllamaModelInfo } from './ollama-model-info';
 import { OllamaRequestReader } from './ollama-request-reader';
+import { OLLAMA_OPTIONS, OllamaModuleOptions } from './ollama.options';
 
 /**
  * The Ollama dialect on `/` and `/api/*`: chat and generate (NDJSON or JSON), the model endpoints,
- * errors in Ollama's `{"error"}` shape. Needs the global ChatPipelineModule (ChatModule imports both)
- * and the global ModelService; reads `paths.modelDir` and `server.bodyLimit` from APP_CONFIG when present.
+ * errors in Ollama's `{"error"}` shape. Needs the global ChatPipelineModule (ChatModule imports both),
+ * HttpEdgeModule and ModelService; reads only its own options (OllamaModuleOptions).
  */
-@Module({
-  controllers: [OllamaRootController, OllamaApiController],
-  providers: [ApiKeyGuard, OllamaApiKeyGuard, OllamaErrorDialect, OllamaGenerationService, OllamaModelFiles, OllamaModelInfo, OllamaRequestReader],
-})
-export class OllamaModule {}
+@Module({})
+export class OllamaModule {
+  static register(options: OllamaModuleOptions): DynamicModule {
+    return {
+      module: OllamaModule,
+      controllers: [OllamaRootController, OllamaApiController],
+      providers: [
+        { provide: OLLAMA_OPTIONS, useValue: options },
+        OllamaApiKeyGuard,
+        OllamaErrorDialect,
+        OllamaGenerationService,
+        OllamaModelFiles,
+        OllamaModelInfo,
+        OllamaRequestReader,
+      ],
+    };
+  }
+}

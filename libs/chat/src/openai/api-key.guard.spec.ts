@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { ChatTestApp, createChatTestApp } from '../testing/chat-test-app';
+import { ChatTestApp, createChatTestApp } from '../../../../test/doubles/chat';
 import { ApiKeyGuard } from './api-key.guard';
 
 describe(ApiKeyGuard.name, () => {

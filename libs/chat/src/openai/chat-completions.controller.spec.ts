@@ -4,13 +4,13 @@ import {
   ModelUnavailableError,
   QueueFullError,
   QueueTimeoutError,
-} from '@qwen/model/model.contract';
-import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer/tokenizer.contract';
+} from '@qwen/model';
+import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer';
 import { Observable, Subject } from 'rxjs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { ChatTestApp, createChatTestApp } from '../testing/chat-test-app';
-import { fakeAnswer } from '../testing/fake-model.service';
+import { ChatTestApp, createChatTestApp } from '../../../../test/doubles/chat';
+import { fakeAnswer } from '../../../../test/doubles/chat';
 import { ChatCompletionsController } from './chat-completions.controller';
 
 function sseData(text: string): unknown[] {
@@ -352,7 +352,7 @@ describe(ChatCompletionsController.name, () => {
   });
 
   it('keeps a queued request open until the model starts it', async () => {
-    const events = new Subject<import('@qwen/model/model.contract').GenerationEvent>();
+    const events = new Subject<import('@qwen/model').GenerationEvent>();
     t.model.behaviour = () => events;
     const pending = request(server).post('/v1/chat/completions').send(user('hi'));
     const done = pending.then((r) => r);

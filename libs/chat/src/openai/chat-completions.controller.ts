@@ -1,5 +1,5 @@
-import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { CurrentRequest, RequestContext } from '@qwen/http';
 import { ApiKeyGuard } from './api-key.guard';
 import { ChatCompletionRequestDto } from './dto/chat-completion.dto';
 import { CompletionRequestDto } from './dto/completion.dto';
@@ -13,14 +13,14 @@ export class ChatCompletionsController {
 
   @Post('chat/completions')
   @HttpCode(200)
-  chat(@Body(OpenAiValidationPipe) body: ChatCompletionRequestDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.completions.chat(body, req, res);
+  chat(@Body(OpenAiValidationPipe) body: ChatCompletionRequestDto, @CurrentRequest() request: RequestContext): Promise<void> {
+    return this.completions.chat(body, request);
   }
 
   /** Legacy completions: a raw prompt, no chat template. */
   @Post('completions')
   @HttpCode(200)
-  complete(@Body(OpenAiValidationPipe) body: CompletionRequestDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.completions.complete(body, req, res);
+  complete(@Body(OpenAiValidationPipe) body: CompletionRequestDto, @CurrentRequest() request: RequestContext): Promise<void> {
+    return this.completions.complete(body, request);
   }
 }

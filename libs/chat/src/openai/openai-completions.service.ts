@@ -1,20 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ModelService } from '@qwen/model/model.service';
-import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
-import type { Request, Response } from 'express';
-import { ChatExchange } from '../pipeline/chat-exchange';
+import { RequestContext } from '@qwen/http';
+import { ModelService } from '@qwen/model';
+import type { ChatMessage } from '@qwen/tokenizer';
+import { stopList } from '../common/stop-list';
 import { classifyChatFailure } from '../pipeline/chat-failure';
 import { ChatGenerationRequest, ChatPipeline, ChatStreamWriter } from '../pipeline/chat-pipeline';
 import { ModelCatalog } from '../pipeline/model-catalog';
 import { ChatCompletionRequestDto, ChatMessageDto } from './dto/chat-completion.dto';
 import { CompletionRequestDto } from './dto/completion.dto';
-import { stopList } from './dto/openai-validators';
 import { openAiErrorOf } from './openai-error';
 import { OpenAiResponseHeader, chatCompletion, systemFingerprint, textCompletion } from './openai-responses';
 import { ChatCompletionSseWriter, TextCompletionSseWriter } from './openai-stream-writers';
 
 /** OpenAI's default output limit of the legacy completions endpoint when max_tokens is absent. */
-export const LEGACY_DEFAULT_MAX_TOKENS = 16;
+const LEGACY_DEFAULT_MAX_TOKENS = 16;
 
 /** Serves chat and legacy completions through the ChatPipeline, in OpenAI's shapes. */
 @Injectable()
@@ -25,59 +24,57 @@ export class OpenAiCompletionsService {
     @Inject(ModelService) private readonly model: Pick<ModelService, 'snapshot'>,
   ) {}
 
-  async chat(dto: ChatCompletionRequestDto, req: Request, res: Response): Promise<void> {
-    const exchange = this.pipeline.open(req, res, 'openai');
-    const header = this.header(exchange, 'chatcmpl', dto.model);
-    const request: ChatGenerationRequest = {
+  async chat(dto: ChatCompletionRequestDto, request: RequestContext): Promise<void> {
+    const header = this.header(request, 'chatcmpl', dto.model);
+    const generation: ChatGenerationRequest = {
       messages: dto.messages.map(toChatMessage),
       maxTokens: dto.max_completion_tokens ?? dto.max_tokens ?? undefined,
       stop: stopList(dto.stop),
     };
     if (dto.stream) {
-      await this.stream(exchange, request, new ChatCompletionSseWriter(header, dto.stream_options?.include_usage === true), 'messages');
+      await this.stream(request, generation, new ChatCompletionSseWriter(header, dto.stream_options?.include_usage === true), 'messages');
       return;
     }
-    const { text, done } = await this.collect(exchange, request, 'messages');
-    res.status(200).json(chatCompletion(header, text, done));
+    const { text, done } = await this.collect(request, generation, 'messages');
+    request.res.status(200).json(chatCompletion(header, text, done));
   }
 
-  async complete(dto: CompletionRequestDto, req: Request, res: Response): Promise<void> {
-    const exchange = this.pipeline.open(req, res, 'openai');
-    const header = this.header(exchange, 'cmpl', dto.model);
+  async complete(dto: CompletionRequestDto, request: RequestContext): Promise<void> {
+    const header = this.header(request, 'cmpl', dto.model);
     const prompt = typeof dto.prompt === 'string' ? dto.prompt : dto.prompt[0];
-    const request: ChatGenerationRequest = {
+    const generation: ChatGenerationRequest = {
       prompt,
       maxTokens: dto.max_tokens ?? LEGACY_DEFAULT_MAX_TOKENS,
       stop: stopList(dto.stop),
     };
     const echo = dto.echo ? prompt : '';
     if (dto.stream) {
-      await this.stream(exchange, request, new TextCompletionSseWriter(header, dto.stream_options?.include_usage === true, echo), 'prompt');
+      await this.stream(request, generation, new TextCompletionSseWriter(header, dto.stream_options?.include_usage === true, echo), 'prompt');
       return;
     }
-    const { text, done } = await this.collect(exchange, request, 'prompt');
-    res.status(200).json(textCompletion(header, echo + text, done));
+    const { text, done } = await this.collect(request, generation, 'prompt');
+    request.res.status(200).json(textCompletion(header, echo + text, done));
   }
 
-  private header(exchange: ChatExchange, prefix: string, requested: string): OpenAiResponseHeader {
+  private header(request: RequestContext, prefix: string, requested: string): OpenAiResponseHeader {
     const model = this.catalog.resolve(requested);
     const snapshot = this.model.snapshot();
     return {
-      id: `${prefix}-${exchange.requestId}`,
-      created: Math.floor(exchange.openedAt / 1000),
+      id: `${prefix}-${request.requestId}`,
+      created: Math.floor(request.openedAt / 1000),
       model,
       system_fingerprint: systemFingerprint(model, snapshot.maxTokenLen, snapshot.sampling),
     };
   }
 
-  private collect(exchange: ChatExchange, request: ChatGenerationRequest, promptParam: string) {
-    return this.pipeline.collect(exchange, request).catch((error: unknown) => {
+  private collect(request: RequestContext, generation: ChatGenerationRequest, promptParam: string) {
+    return this.pipeline.collect(request, generation).catch((error: unknown) => {
       throw this.withParam(error, promptParam);
     });
   }
 
-  private stream(exchange: ChatExchange, request: ChatGenerationRequest, writer: ChatStreamWriter, promptParam: string): Promise<void> {
-    return this.pipeline.stream(exchange, request, writer).catch((error: unknown) => {
+  private stream(request: RequestContext, generation: ChatGenerationRequest, writer: ChatStreamWriter, promptParam: string): Promise<void> {
+    return this.pipeline.stream(request, generation, writer).catch((error: unknown) => {
       throw this.withParam(error, promptParam);
     });
   }

@@ -1,7 +1,5 @@
-import { HttpException, HttpStatus, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { ChatErrorDialect } from '../pipeline/chat-error-dialects';
-import { ChatErrorDialects } from '../pipeline/chat-error-dialects';
-import type { ChatExchange } from '../pipeline/chat-exchange';
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { ErrorAnswer, RegisteredErrorDialect, RequestContext } from '@qwen/http';
 import { ChatFailure, classifyChatFailure } from '../pipeline/chat-failure';
 
 /** OpenAI's error body: `{"error":{"message","type","param","code"}}`. */
@@ -69,39 +67,28 @@ interface HttpErrorLike {
 }
 
 /**
- * Answers every error on /v1/* in OpenAI's shape (registered with ChatExceptionFilter):
- * our OpenAiError, pipeline failures, body-parser errors (malformed JSON 400, too large 413),
- * unknown routes (404 "Invalid URL"), and anything unexpected as 500 (logged with its stack).
+ * OpenAI's error table for /v1/* (registered with ErrorDialects; used by HttpExceptionFilter and,
+ * for errors inside a started stream, by ChatPipeline): our OpenAiError, pipeline failures
+ * (openAiErrorOf), body-parser errors (malformed JSON 400, too large 413), unknown routes
+ * (404 "Invalid URL"), and anything unexpected as 500 (logged with its stack).
  */
 @Injectable()
-export class OpenAiErrorDialect implements ChatErrorDialect, OnModuleInit {
-  readonly dialect = 'openai' as const;
+export class OpenAiErrorDialect extends RegisteredErrorDialect {
+  readonly name = 'openai';
+  readonly mount = '/v1';
   private readonly logger = new Logger('OpenAiApi');
 
-  constructor(private readonly dialects: ChatErrorDialects) {}
-
-  onModuleInit(): void {
-    this.dialects.register(this);
-  }
-
-  owns(path: string): boolean {
-    return path === '/v1' || path.startsWith('/v1/');
-  }
-
-  respond(error: unknown, exchange: ChatExchange): { status: number; kind: string } {
-    const mapped = this.map(error, exchange);
-    const res = exchange.res;
-    for (const [name, value] of Object.entries(mapped.headers)) res.setHeader(name, value);
-    res.status(mapped.status).json(mapped.body());
-    return { status: mapped.status, kind: mapped.code ?? mapped.type };
+  answer(error: unknown, request: RequestContext): ErrorAnswer {
+    const mapped = this.map(error, request);
+    return { status: mapped.status, headers: mapped.headers, body: mapped.body(), kind: mapped.code ?? mapped.type };
   }
 
   /** The OpenAI error for anything thrown while serving a /v1 request. */
-  map(error: unknown, exchange: ChatExchange): OpenAiError {
+  private map(error: unknown, request: RequestContext): OpenAiError {
     if (error instanceof OpenAiError) return error;
     const failure = classifyChatFailure(error);
     if (failure) return openAiErrorOf(failure);
-    const { req } = exchange;
+    const { req } = request;
     if (error instanceof HttpException) {
       const status = error.getStatus();
       if (status === 404) {
@@ -120,7 +107,7 @@ export class OpenAiErrorDialect implements ChatErrorDialect, OnModuleInit {
       }
       return new OpenAiError(status, httpError.message ?? 'invalid request', 'invalid_request_error');
     }
-    this.logger.error(`request ${exchange.requestId} failed unexpectedly: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
+    this.logger.error(`request ${request.requestId} failed unexpectedly: ${(error as Error)?.message ?? String(error)}`, (error as Error)?.stack);
     return openAiErrorOf({ kind: 'unexpected', message: '', retryAfterSeconds: null, error });
   }
 }

@@ -1,15 +1,12 @@
-import type { ChatExchange } from '../pipeline/chat-exchange';
-import type { ChatFailure } from '../pipeline/chat-failure';
 import type { ChatStreamWriter } from '../pipeline/chat-pipeline';
 import type { DoneEvent } from '../pipeline/generation-events';
-import { openAiErrorOf } from './openai-error';
 import { OpenAiResponseHeader, SSE_DONE, finishReasonOf, sseEvent, usageOf } from './openai-responses';
 
 /**
  * OpenAI's SSE framing, shared by chat and legacy completions. Every chunk carries the same id and
  * created; with `include_usage` every chunk has `usage: null` and one more chunk with `choices: []`
  * and the usage follows the finishing chunk; then `data: [DONE]`. An error after the stream began is
- * one `data: {"error":…}` event, then the stream ends.
+ * one `data: {"error":…}` event (the body of OpenAI's error table), then the stream ends.
  */
 abstract class OpenAiSseWriter implements ChatStreamWriter {
   readonly contentType = 'text/event-stream; charset=utf-8';
@@ -30,12 +27,8 @@ abstract class OpenAiSseWriter implements ChatStreamWriter {
     return frames + SSE_DONE;
   }
 
-  statusOf(failure: ChatFailure): number {
-    return openAiErrorOf(failure).status;
-  }
-
-  error(failure: ChatFailure, _exchange: ChatExchange): string {
-    return sseEvent(openAiErrorOf(failure).body());
+  errorFrame(body: unknown): string {
+    return sseEvent(body);
   }
 
   protected chunk(choices: Record<string, unknown>[]): string {

@@ -2,7 +2,7 @@ import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/commo
 import { OpenAiError } from './openai-error';
 
 /** The first failed constraint in a validation tree, with its path in OpenAI's notation (`messages[0].content`). */
-export function firstValidationProblem(errors: ValidationError[], parent = ''): { param: string; message: string } | null {
+function firstValidationProblem(errors: ValidationError[], parent = ''): { param: string; message: string } | null {
   for (const error of errors) {
     const isIndex = /^\d+$/.test(error.property);
     const param = parent ? (isIndex ? `${parent}[${error.property}]` : `${parent}.${error.property}`) : error.property;

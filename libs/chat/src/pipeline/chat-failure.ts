@@ -1,5 +1,5 @@
-import { ModelError } from '@qwen/model/model.contract';
-import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer/tokenizer.contract';
+import { ModelError } from '@qwen/model';
+import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer';
 import { UnknownModelError } from './model-catalog';
 
 /**

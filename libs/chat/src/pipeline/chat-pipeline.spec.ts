@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { GenerationEvent } from '@qwen/model/model.contract';
-import { QueueFullError } from '@qwen/model/model.contract';
+import type { GenerationEvent } from '@qwen/model';
+import { QueueFullError } from '@qwen/model';
 import { request as httpRequest } from 'node:http';
 import { Observable, Subject } from 'rxjs';
 import request from 'supertest';
-import { ChatTestApp, createChatTestApp } from '../testing/chat-test-app';
-import { fakeAnswer } from '../testing/fake-model.service';
+import { ChatTestApp, createChatTestApp } from '../../../../test/doubles/chat';
+import { fakeAnswer } from '../../../../test/doubles/chat';
 import { ChatPipeline } from './chat-pipeline';
 
 /** Sends a chat request over a raw socket; resolves with the request once `until` holds, to abort it. */
@@ -30,10 +30,10 @@ describe(ChatPipeline.name, () => {
     logs = [];
     warnings = [];
     jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message: unknown) {
-      if ((this as unknown as { context?: string }).context === 'ChatRequests') logs.push(String(message));
+      if ((this as unknown as { context?: string }).context === 'HttpRequests') logs.push(String(message));
     });
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (this: Logger, message: unknown) {
-      if ((this as unknown as { context?: string }).context === 'ChatRequests') warnings.push(String(message));
+      if ((this as unknown as { context?: string }).context === 'HttpRequests') warnings.push(String(message));
     });
     t = await createChatTestApp({}, true);
   });

@@ -1,4 +1,4 @@
-import type { GenerationEvent } from '@qwen/model/model.contract';
+import type { GenerationEvent } from '@qwen/model';
 
 /** The `start` event of ModelService.generate(). */
 export type StartEvent = Extract<GenerationEvent, { type: 'start' }>;

@@ -1,10 +1,10 @@
-import { ChatClock } from './chat-clock';
+import type { RequestClock } from '@qwen/http';
 import { ModelCatalog, UnknownModelError } from './model-catalog';
 
 describe(ModelCatalog.name, () => {
-  const clock = { now: () => 1_700_000_000_500, newRequestId: () => 'x' } as ChatClock;
+  const clock = { now: () => 1_700_000_000_500, newRequestId: () => 'x' } as RequestClock;
   const make = (acceptAnyModelName: boolean) =>
-    new ModelCatalog({ model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct'], acceptAnyModelName }, server: { apiKeys: [], corsOrigins: [] } }, clock);
+    new ModelCatalog({ model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct'], acceptAnyModelName }, apiKeys: [], ollama: { modelDir: null, bodyLimit: '1mb' } }, clock);
 
   it('maps the id and the aliases to the id', () => {
     const catalog = make(false);

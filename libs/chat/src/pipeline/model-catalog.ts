@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CHAT_OPTIONS, ChatModuleOptions } from '../chat.options';
-import { ChatClock } from './chat-clock';
+import { RequestClock } from '@qwen/http';
 
 /** A requested model name that is neither the configured id nor an alias (acceptAnyModelName off). */
 export class UnknownModelError extends Error {
@@ -28,7 +28,7 @@ export class ModelCatalog {
   private readonly entry: CatalogEntry;
   private readonly names: Set<string>;
 
-  constructor(@Inject(CHAT_OPTIONS) private readonly options: ChatModuleOptions, clock: ChatClock) {
+  constructor(@Inject(CHAT_OPTIONS) private readonly options: ChatModuleOptions, clock: RequestClock) {
     const { id, aliases } = options.model;
     this.entry = { id, aliases: [...aliases], created: Math.floor(clock.now() / 1000) };
     this.names = new Set([id, ...aliases]);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ModelService } from '@qwen/model';
-import type { ModelSnapshot } from '@qwen/model/model.contract';
+import type { ModelSnapshot } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
 import { Assessment, assessModel, assessNpu, assessTokenizer } from '../health-assessment';
 import { HealthClock } from '../health-clock';
@@ -78,7 +78,7 @@ export class ModelHealthIndicator {
   }
 }
 
-export function modelDetails(s: ModelSnapshot, now: number): Record<string, unknown> {
+function modelDetails(s: ModelSnapshot, now: number): Record<string, unknown> {
   const failed = s.state === 'failed' || s.deviceDead;
   const started = s.pid !== null && s.startedAt ? Date.parse(s.startedAt) : NaN;
   return {
@@ -116,7 +116,7 @@ const RUNNER_MESSAGE = [
   /(Segmentation fault|Aborted|core dumped|Killed)/,
 ];
 
-export function runnerLines(tail: string[]): { outputTail: string[]; outputTailHidden: number } {
+function runnerLines(tail: string[]): { outputTail: string[]; outputTailHidden: number } {
   const outputTail = tail.filter((line) => RUNNER_MESSAGE.some((pattern) => pattern.test(line.trim())));
   return { outputTail, outputTailHidden: tail.length - outputTail.length };
 }

@@ -1,6 +1,6 @@
-import type { ModelService } from '@qwen/model/model.service';
-import type { TokenizerSupervisor } from '@qwen/tokenizer/tokenizer-supervisor';
-import { modelSnapshot, tokenizerSnapshot } from '../testing/fake-snapshots';
+import type { ModelService } from '@qwen/model';
+import type { TokenizerSupervisor } from '@qwen/tokenizer';
+import { modelSnapshot, tokenizerSnapshot } from '../../../../test/doubles/health';
 import { MetricsService, RequestObservation } from './metrics.service';
 
 function value(text: string, series: string): number {

@@ -1,15 +1,16 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { ModelService } from '@qwen/model/model.service';
-import type { ModelStateName } from '@qwen/model/model.contract';
-import { TokenizerSupervisor } from '@qwen/tokenizer/tokenizer-supervisor';
-import type { TokenizerStateName } from '@qwen/tokenizer/tokenizer.contract';
+import { ModelService } from '@qwen/model';
+import type { ModelStateName } from '@qwen/model';
+import { TokenizerSupervisor } from '@qwen/tokenizer';
+import type { TokenizerStateName } from '@qwen/tokenizer';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What the chat pipeline reports once per finished HTTP request. */
 export interface RequestObservation {
   route: string;
   status: number;
-  dialect: 'openai' | 'ollama';
+  /** The API dialect that answered (openai, ollama). */
+  dialect: string;
   /** Null when the request never reached the queue (validation errors…). */
   queueWaitMs: number | null;
   ttftMs: number | null;

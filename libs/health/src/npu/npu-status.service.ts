@@ -62,7 +62,7 @@ export class NpuStatusService {
   }
 }
 
-export function toStatus(outcome: CommandOutcome, checkedAt: string): NpuStatus {
+function toStatus(outcome: CommandOutcome, checkedAt: string): NpuStatus {
   const empty: AxclSmiReport = { toolVersion: null, driverVersion: null, cards: [], processes: [] };
   switch (outcome.kind) {
     case 'not-found':

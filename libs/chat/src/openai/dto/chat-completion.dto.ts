@@ -15,7 +15,7 @@ import {
 import { CompletionFieldsDto } from './sampling-fields.dto';
 import { IsMessageContent } from './openai-validators';
 
-export const OPENAI_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+const OPENAI_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 export type OpenAiRole = (typeof OPENAI_ROLES)[number];
 
 export interface TextPart {

@@ -3,7 +3,7 @@ import { ValidationArguments, ValidationOptions, registerDecorator } from 'class
 const IMAGE_PART_TYPES = new Set(['image_url', 'image', 'input_image']);
 
 /** Why a message content is invalid, or null when it is a string or an array of text parts. */
-export function messageContentProblem(value: unknown): string | null {
+function messageContentProblem(value: unknown): string | null {
   if (typeof value === 'string') return null;
   if (!Array.isArray(value)) return 'must be a string or an array of content parts';
   for (const [index, part] of value.entries()) {
@@ -64,11 +64,4 @@ export function IsLegacyPrompt(options?: ValidationOptions): PropertyDecorator {
             : '$property must be a string or an array of one string (token-id prompts are not supported)',
       },
     });
-}
-
-/** Normalises `stop` for ModelService: an array without empty strings. */
-export function stopList(stop: string | string[] | null | undefined): string[] | undefined {
-  if (stop === null || stop === undefined) return undefined;
-  const list = (typeof stop === 'string' ? [stop] : stop).filter((s) => s.length > 0);
-  return list.length ? list : undefined;
 }

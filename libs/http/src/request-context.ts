@@ -1,29 +1,34 @@
 import type { Request, Response } from 'express';
 import { Observable, Subject } from 'rxjs';
 
-export type ChatDialect = 'openai' | 'ollama';
-
-/** Per-request figures the single log line and the metrics report. */
-export interface ExchangeStats {
+/** Figures of one request for its log line and its metrics (filled by whoever serves it). */
+export interface RequestStats {
   queueWaitMs: number | null;
   promptTokens: number;
   completionTokens: number;
   ttftMs: number | null;
   droppedMessages: number;
   finishReason: string | null;
-  /** Set when an error was reported (status mapped by the dialect), also inside an already started stream. */
+  /** Set when an error was answered (by the error dialect's table), also inside an already started stream. */
   errorStatus: number | null;
   /** Short reason for the log line (never prompt text). */
   errorKind: string | null;
 }
 
+/** `X-Request-Id`: sent on every response, also in the log line. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+const CONTEXT = Symbol('qwen.requestContext');
+
 /**
- * One HTTP request of a chat dialect, from arrival to the closed response. Created by
- * ChatPipeline.open() (or by the exception filter when the request failed before a controller).
- * Knows when its client went away and owns the raw streaming writes.
+ * One HTTP request, from arrival to its closed response: its id, the API dialect whose error table
+ * answers it (decided once, when it arrives: see ErrorDialects), the figures of its one log line,
+ * whether its client went away, and the raw writes of a streamed answer.
+ * Created for EVERY request by the edge middleware (RequestContexts.middleware()); a handler gets
+ * it with the `@CurrentRequest()` parameter decorator or `RequestContext.of(req)`.
  */
-export class ChatExchange {
-  readonly stats: ExchangeStats = {
+export class RequestContext {
+  readonly stats: RequestStats = {
     queueWaitMs: null,
     promptTokens: 0,
     completionTokens: 0,
@@ -40,12 +45,23 @@ export class ChatExchange {
 
   constructor(
     readonly requestId: string,
-    readonly dialect: ChatDialect,
+    /** The error dialect owning this request's path ('openai', 'ollama'…), null for other routes. */
+    readonly dialect: string | null,
     readonly req: Request,
     readonly res: Response,
-    /** Epoch ms when the exchange was opened. */
+    /** Epoch ms when the request arrived. */
     readonly openedAt: number,
   ) {}
+
+  /** The context the edge middleware attached to this request, if any. */
+  static of(req: Request): RequestContext | undefined {
+    return (req as unknown as Record<symbol, RequestContext | undefined>)[CONTEXT];
+  }
+
+  /** Attaches this context to its request (done once by RequestContexts). */
+  attach(): void {
+    (this.req as unknown as Record<symbol, RequestContext>)[CONTEXT] = this;
+  }
 
   /** Emits once (and completes) when the client disconnects before the response was fully written. */
   get clientClosed$(): Observable<void> {
@@ -57,13 +73,19 @@ export class ChatExchange {
     return this.gone;
   }
 
-  /** Called by the pipeline when the response's connection closed. */
+  /** Called when the response's connection closed. */
   markClosed(beforeEnd: boolean): void {
     if (beforeEnd && !this.gone) {
       this.gone = true;
       this.closedSubject.next();
     }
     this.closedSubject.complete();
+  }
+
+  /** Records the error answered for this request (status and a short kind for the log line). */
+  noteError(status: number, kind: string): void {
+    this.stats.errorStatus = status;
+    this.stats.errorKind = kind;
   }
 
   /**

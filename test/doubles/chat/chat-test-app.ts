@@ -1,11 +1,10 @@
 import { Global, INestApplication, Module } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { MetricsService, RequestObservation } from '@qwen/health/metrics/metrics.service';
-import { ModelService } from '@qwen/model/model.service';
-import { ChatModule } from '../chat.module';
-import { ChatModuleOptions } from '../chat.options';
-import { applyChatHttpSettings } from '../http-setup';
+import { ChatModule, ChatModuleOptions } from '@qwen/chat';
+import { MetricsService, RequestObservation } from '@qwen/health';
+import { applyHttpEdge, HttpEdgeModule } from '@qwen/http';
+import { ModelService } from '@qwen/model';
 import { FakeModelService } from './fake-model.service';
 
 export interface ChatTestAppOptions {
@@ -25,7 +24,7 @@ export interface ChatTestApp {
   close(): Promise<void>;
 }
 
-/** A Nest app with ChatModule over a FakeModelService (no runner, no tokenizer). */
+/** A Nest app with the HTTP edge and ChatModule over a FakeModelService (no runner, no tokenizer). */
 export async function createChatTestApp(options: ChatTestAppOptions = {}, listen = false): Promise<ChatTestApp> {
   const model = new FakeModelService();
   const observations: RequestObservation[] = [];
@@ -43,12 +42,14 @@ export async function createChatTestApp(options: ChatTestAppOptions = {}, listen
 
   const chatOptions: ChatModuleOptions = {
     model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true },
-    server: { apiKeys: options.apiKeys ?? [], corsOrigins: options.corsOrigins ?? ['http://localhost', 'app://*'] },
+    apiKeys: options.apiKeys ?? [],
+    ollama: { modelDir: null, bodyLimit: options.bodyLimit ?? '1mb' },
   };
-  const moduleRef = await Test.createTestingModule({ imports: [FakeModelModule, ChatModule.register(chatOptions)] }).compile();
+  const corsOrigins = options.corsOrigins ?? ['http://localhost', 'app://*'];
+  const moduleRef = await Test.createTestingModule({ imports: [FakeModelModule, HttpEdgeModule, ChatModule.register(chatOptions)] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
   app.disable('x-powered-by');
-  applyChatHttpSettings(app, { bodyLimit: options.bodyLimit ?? '1mb', corsOrigins: chatOptions.server.corsOrigins });
+  applyHttpEdge(app, { bodyLimit: options.bodyLimit ?? '1mb', corsOrigins });
   let url = '';
   if (listen) {
     await app.listen(0, '127.0.0.1');

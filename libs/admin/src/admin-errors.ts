@@ -1,5 +1,5 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { ErrorAnswer, RegisteredErrorDialect } from '@qwen/http';
 import { AdminError, AdminErrorBody } from './admin-error';
 
 const CODES: Record<number, string> = {
@@ -10,13 +10,18 @@ const CODES: Record<number, string> = {
   409: 'conflict',
 };
 
-/** Every error of /admin/* in one shape: `{"error":{"message","code"}}`, with the right status. */
-@Catch()
-export class AdminExceptionFilter implements ExceptionFilter {
+/**
+ * The admin error table for /admin/*: every error in one shape, `{"error":{"message","code"}}`,
+ * with the right status; 401 carries `WWW-Authenticate: Bearer realm="qwen-admin"`. Registered
+ * with ErrorDialects, answered by the global HttpExceptionFilter.
+ */
+@Injectable()
+export class AdminErrorDialect extends RegisteredErrorDialect {
+  readonly name = 'admin';
+  readonly mount = '/admin';
   private readonly logger = new Logger('AdminController');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+  answer(exception: unknown): ErrorAnswer {
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let body: AdminErrorBody = { error: { message: 'internal error', code: 'internal_error' } };
     if (exception instanceof AdminError) {
@@ -28,7 +33,7 @@ export class AdminExceptionFilter implements ExceptionFilter {
     } else {
       this.logger.error(`admin request failed: ${exception instanceof Error ? exception.message : String(exception)}`);
     }
-    if (status === HttpStatus.UNAUTHORIZED) res.setHeader('WWW-Authenticate', 'Bearer realm="qwen-admin"');
-    if (!res.headersSent) res.status(status).json(body);
+    const headers: Record<string, string> = status === HttpStatus.UNAUTHORIZED ? { 'WWW-Authenticate': 'Bearer realm="qwen-admin"' } : {};
+    return { status, headers, body, kind: body.error.code };
   }
 }

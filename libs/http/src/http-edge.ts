@@ -1,15 +1,18 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { chatCorsOptions } from './cors';
+import { corsOptionsFor } from './cors';
+import { RequestContexts } from './request-contexts';
 
 /**
- * HTTP settings the chat APIs rely on, applied to the Nest app before it listens (app.factory.ts and
- * the tests): the JSON body parser with the configured limit (errors reach ChatExceptionFilter:
- * malformed JSON 400, too large 413) and CORS from the allow-list. No compression middleware is
- * installed, so streamed frames leave as they are written.
+ * The HTTP edge, applied to the Nest app before it listens (app.factory.ts and the tests), in this
+ * order: the RequestContext of every request (id, `X-Request-Id`, the one log line, metrics), the
+ * JSON body parser with the configured limit (errors reach HttpExceptionFilter: malformed JSON 400,
+ * too large 413) and CORS from the allow-list. No compression middleware is installed, so streamed
+ * frames leave as they are written. Needs HttpEdgeModule in the app.
  */
-export function applyChatHttpSettings(app: NestExpressApplication, settings: { bodyLimit: string; corsOrigins: readonly string[] }): void {
+export function applyHttpEdge(app: NestExpressApplication, settings: { bodyLimit: string; corsOrigins: readonly string[] }): void {
+  app.use(app.get(RequestContexts).middleware());
   app.useBodyParser('json', { limit: settings.bodyLimit, verify: (_req: unknown, _res: unknown, body: Buffer) => assertJsonDepth(body, MAX_JSON_DEPTH) });
-  app.enableCors(chatCorsOptions(settings.corsOrigins));
+  app.enableCors(corsOptionsFor(settings.corsOrigins));
 }
 
 /**
@@ -17,13 +20,13 @@ export function applyChatHttpSettings(app: NestExpressApplication, settings: { b
  * recursively: a 20 KB body of 10,000 nested arrays overflowed the stack (a 500). No API body
  * needs more than a few levels.
  */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /**
  * Throws a 400 (body-parser `verify` error, answered in each dialect's shape) when the raw JSON
  * nests deeper than `max`. One pass over the bytes, skipping strings.
  */
-export function assertJsonDepth(body: Buffer, max: number): void {
+function assertJsonDepth(body: Buffer, max: number): void {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < body.length; i++) {

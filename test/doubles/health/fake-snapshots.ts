@@ -1,5 +1,5 @@
-import type { ModelSnapshot } from '@qwen/model/model.contract';
-import type { TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+import type { ModelSnapshot } from '@qwen/model';
+import type { TokenizerSnapshot } from '@qwen/tokenizer';
 
 /** Snapshots for specs: a loaded, idle model and a ready tokenizer, with the given changes. */
 export function modelSnapshot(patch: Partial<ModelSnapshot> = {}): ModelSnapshot {

@@ -23,8 +23,8 @@ export function isOriginAllowed(origin: string, allowList: readonly string[]): b
   return false;
 }
 
-/** CORS for the whole service (`app.enableCors(chatCorsOptions(config.server.corsOrigins))`). */
-export function chatCorsOptions(allowList: readonly string[]): CorsOptionsDelegate<Request> {
+/** CORS for the whole service (`app.enableCors(corsOptionsFor(config.server.corsOrigins))`). */
+export function corsOptionsFor(allowList: readonly string[]): CorsOptionsDelegate<Request> {
   return (req, callback) => {
     const origin = req.headers.origin;
     const requested = String(req.headers['access-control-request-headers'] ?? '')

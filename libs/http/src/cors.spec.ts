@@ -1,9 +1,9 @@
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { isOriginAllowed } from './cors';
-import { createChatTestApp } from './testing/chat-test-app';
+import { createChatTestApp } from '../../../test/doubles/chat';
 
-describe('chat CORS', () => {
+describe('CORS of the HTTP edge', () => {
   describe(isOriginAllowed.name, () => {
     const list = ['http://localhost', 'https://127.0.0.1', 'app://*', 'https://*.example.com'];
     it.each([

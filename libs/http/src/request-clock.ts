@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 
-/** The clock and the randomness the chat layer uses; a test can swap it. */
+/** The clock and the randomness of the HTTP edge (request ids, timestamps); a test can swap it. */
 @Injectable()
-export class ChatClock {
+export class RequestClock {
   /** Epoch milliseconds. */
   now(): number {
     return Date.now();

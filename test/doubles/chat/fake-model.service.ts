@@ -1,5 +1,5 @@
 import { UPSTREAM_POST_CONFIG } from '@qwen/model/fixtures/runner-output';
-import type { FinishReason, GenerationEvent, GenerationRequest, ModelSnapshot } from '@qwen/model/model.contract';
+import type { FinishReason, GenerationEvent, GenerationRequest, ModelSnapshot } from '@qwen/model';
 import { Observable } from 'rxjs';
 
 export interface FakeAnswerOptions {

@@ -1,0 +1,2 @@
+export * from './chat-test-app';
+export * from './fake-model.service';
