@@ -1,86 +1,18 @@
 import type { ModelConfig } from '@qwen/config';
-import type { TokenizerClient, TokenizerSupervisor } from '@qwen/tokenizer';
-import type { RegisterPromptRequest, TokenizerEvent, TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+import type { RegisterPromptRequest } from '@qwen/tokenizer';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
-import { deviceDeadBurst, startupStream, turnStream } from './fixtures/runner-output';
-import { ModelClock, TimerHandle } from './model-clock';
+import { FakeModelTokenizer } from '../../../test/doubles/fake-model-tokenizer';
+import { FakeRunner, FakeRunnerProcess } from '../../../test/doubles/fake-runner';
+import { flushPromises as flush, ManualClock } from '../../../test/doubles/manual-clock';
+import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
 import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
 import { ModelModuleOptions } from './model.options';
+import type { TurnProgress } from './model-tokenizer';
 import { ModelService } from './model.service';
+import { PromptRegistrar } from './prompt-registrar';
 import type { RunnerPidFile } from './runner-pid-file';
-import type { RunnerExit, RunnerHandle, RunnerProcess } from './runner-process';
-
-/** Timers that run only when the test advances the clock. */
-class ManualClock extends ModelClock {
-  private time = 0;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-
-  override now(): number {
-    return this.time;
-  }
-
-  override setTimeout(callback: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.push({ at: this.time + ms, callback, id });
-    return id as unknown as TimerHandle;
-  }
-
-  override clearTimeout(timer: TimerHandle | null | undefined): void {
-    this.timers = this.timers.filter((t) => t.id !== (timer as unknown as number));
-  }
-
-  /** Runs every timer due within `ms`, in order. */
-  async advance(ms: number): Promise<void> {
-    const until = this.time + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = due.at;
-      due.callback();
-      await flush();
-    }
-    this.time = until;
-  }
-
-  pendingDelays(): number[] {
-    return this.timers.map((t) => t.at - this.time);
-  }
-}
-
-class FakeRunner implements RunnerHandle {
-  readonly written: string[] = [];
-  private dataListeners: Array<(chunk: string) => void> = [];
-  private exitListeners: Array<(exit: RunnerExit) => void> = [];
-  readonly signals: string[] = [];
-
-  constructor(readonly pid: number) {}
-
-  write(data: string): void {
-    this.written.push(data);
-  }
-  onData(listener: (chunk: string) => void): void {
-    this.dataListeners.push(listener);
-  }
-  onExit(listener: (exit: RunnerExit) => void): void {
-    this.exitListeners.push(listener);
-  }
-  signalGroup(signal: NodeJS.Signals): void {
-    this.signals.push(signal);
-    if (signal === 'SIGKILL') this.exit(0, 9);
-  }
-  print(text: string): void {
-    for (const listener of this.dataListeners) listener(text);
-  }
-  exit(exitCode: number, signal: number | null = null): void {
-    for (const listener of this.exitListeners.splice(0)) listener({ exitCode, signal });
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+import type { RunnerProcess } from './runner-process';
+import { RunnerSupervisor } from './runner-supervisor';
 
 const modelConfig: ModelConfig = {
   id: 'qwen2.5',
@@ -103,46 +35,26 @@ describe(ModelService.name, () => {
   let clock: ManualClock;
   let runners: FakeRunner[];
   let service: ModelService;
-  let events: Subject<TokenizerEvent>;
+  let events: Subject<TurnProgress>;
   let registered: RegisterPromptRequest[];
+
+  let tokenizer: FakeModelTokenizer;
 
   beforeEach(() => {
     clock = new ManualClock();
-    runners = [];
-    registered = [];
-    events = new Subject<TokenizerEvent>();
-    const tokenizerSnapshot: TokenizerSnapshot = {
-      state: 'ready',
-      mode: 'builtin',
-      pid: 42,
-      port: 12345,
-      restarts: 0,
-      lastError: null,
-      source: 'npm-package',
-      limitations: [],
-    };
-    const supervisor = { snapshot: () => tokenizerSnapshot, events$: events, whenReady: async () => undefined } as unknown as TokenizerSupervisor;
-    const client = {
-      registerPrompt: async (request: RegisterPromptRequest) => {
-        registered.push(request);
-        return { handle: `qh-${registered.length}`, promptTokens: 30, maxTokens: request.maxTokens ?? 994, droppedMessages: 0, expiresAt: clock.now() + 120000 };
-      },
-      turn: async (handle: string) => ({ handle, promptTokens: 30, generatedIds: [1, 2, 3], decodeCalls: 2, limitReached: false, printedText: '' }),
-    } as unknown as TokenizerClient;
-    const runnerProcess = {
-      spawn: async () => {
-        const runner = new FakeRunner(1000 + runners.length);
-        runners.push(runner);
-        return runner;
-      },
-    } as unknown as RunnerProcess;
+    tokenizer = new FakeModelTokenizer(() => clock.now());
+    registered = tokenizer.registered;
+    events = tokenizer.progress;
+    const runnerProcess = new FakeRunnerProcess();
+    runners = runnerProcess.runners;
     const pidFile = { stopStale: async () => null, write: async () => undefined, remove: async () => undefined } as unknown as RunnerPidFile;
     const options: ModelModuleOptions = {
       model: { ...modelConfig },
       paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' },
       tokenizer: { host: '127.0.0.1', port: 12345 },
     };
-    service = new ModelService(options, runnerProcess, pidFile, supervisor, client, clock);
+    const supervisor = new RunnerSupervisor(options, runnerProcess as unknown as RunnerProcess, pidFile, tokenizer, clock);
+    service = new ModelService(options, supervisor, new PromptRegistrar(tokenizer, clock), tokenizer, clock);
   });
 
   async function boot(): Promise<FakeRunner> {
