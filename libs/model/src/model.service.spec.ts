@@ -5,9 +5,9 @@ import { FakeModelTokenizer } from '../../../test/doubles/fake-model-tokenizer';
 import { FakeRunner, FakeRunnerProcess } from '../../../test/doubles/fake-runner';
 import { flushPromises as flush, ManualClock } from '../../../test/doubles/manual-clock';
 import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
-import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
+import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError, QueueFullError } from './model.contract';
 import { ModelModuleOptions } from './model.options';
-import type { TurnProgress } from './model-tokenizer';
+import type { TurnProgress, TurnUsage } from './model-tokenizer';
 import { ModelService } from './model.service';
 import { PromptRegistrar } from './prompt-registrar';
 import type { RunnerPidFile } from './runner-pid-file';
@@ -201,5 +201,150 @@ describe(ModelService.name, () => {
     await clock.advance(1);
     await expect(failed).rejects.toThrow(/stopped responding/);
     expect(runner.signals).toEqual(['SIGKILL']);
+  });
+
+  it('keeps a delivered answer, and the crash streak, when the runner exits while the usage is settled', async () => {
+    const runner = await boot();
+    let settle!: (usage: TurnUsage) => void;
+    tokenizer.settleBehaviour = () => new Promise((resolve) => (settle = resolve));
+    const result = lastValueFrom(ask('hello').pipe(toArray()));
+    await flush();
+    runner.print(turnStream('hi there')); // the whole answer, and the runner is back at ">> "
+    await flush();
+    runner.exit(0, 11); // …then it dies while the turn's usage is still being asked for
+    await flush();
+    expect(service.snapshot()).toMatchObject({ state: 'restarting', restarts: 1 });
+    expect(clock.pendingDelays()).toEqual([1000]);
+    settle({ completionTokens: 3 });
+    const events = await result;
+    expect(events.map((e) => e.type)).toEqual(['start', 'delta', 'done']);
+    expect(events[1]).toEqual({ type: 'delta', text: 'hi there' });
+    expect(events[2]).toMatchObject({ finishReason: 'stop', usage: { promptTokens: 30, completionTokens: 3 } });
+    // The streak that exit raised still stands: the next crash waits twice as long.
+    await clock.advance(1000);
+    runners[1].print(startupStream());
+    await flush();
+    runners[1].exit(0, 11);
+    await flush();
+    expect(clock.pendingDelays()).toEqual([2000]);
+  });
+
+  it('keeps the waiting requests through a crash and runs them on the restarted runner', async () => {
+    const runner = await boot();
+    const failed = lastValueFrom(ask('a'));
+    const waiting = lastValueFrom(ask('b').pipe(toArray()));
+    await flush();
+    runner.exit(0, 11);
+    await expect(failed).rejects.toBeInstanceOf(ModelProcessError);
+    await flush();
+    expect(service.snapshot()).toMatchObject({ state: 'restarting', queue: { length: 1, inFlight: 0 } });
+    await clock.advance(1000);
+    runners[1].print(startupStream());
+    await flush();
+    expect(runners[1].written).toEqual(['qh-2\n']);
+    runners[1].print(turnStream('b'));
+    expect((await waiting).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+  });
+
+  describe('prompt registration', () => {
+    it('registers nothing for a request refused because the queue is full', async () => {
+      await boot();
+      const subscriptions = ['a', 'b', 'c', 'd', 'e'].map((content) => ask(content).subscribe({ error: () => undefined }));
+      await flush();
+      expect(registered).toHaveLength(5); // one in flight, four waiting
+      const refused = lastValueFrom(ask('f'));
+      await expect(refused).rejects.toBeInstanceOf(QueueFullError);
+      await flush();
+      expect(registered).toHaveLength(5);
+      subscriptions.forEach((s) => s.unsubscribe());
+    });
+
+    it('types the handle registered on arrival when the request waited for its turn', async () => {
+      const runner = await boot();
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      await flush();
+      expect(registered).toHaveLength(2);
+      runner.print(turnStream('a'));
+      await first;
+      await flush();
+      expect(runner.written).toEqual(['qh-1\n', 'qh-2\n']);
+      runner.print(turnStream('b'));
+      expect((await second).pop()).toMatchObject({ type: 'done' });
+      expect(registered).toHaveLength(2);
+      expect(tokenizer.released).toEqual([]);
+    });
+
+    it('registers a waiting prompt again when the tokenizer restarted meanwhile (it forgot the handle)', async () => {
+      const runner = await boot();
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      await flush();
+      tokenizer.instance = 43;
+      runner.print(turnStream('a'));
+      await first;
+      await flush();
+      expect(registered).toHaveLength(3);
+      expect(registered[2]).toMatchObject({ messages: [{ role: 'user', content: 'b' }] });
+      expect(runner.written).toEqual(['qh-1\n', 'qh-3\n']);
+      expect(tokenizer.released).toEqual([]); // the restarted tokenizer holds nothing to release
+      runner.print(turnStream('b'));
+      expect((await second).pop()).toMatchObject({ type: 'done' });
+    });
+
+    it('registers a waiting prompt again when its handle is about to expire, and releases the old one', async () => {
+      const runner = await boot();
+      tokenizer.handleLifetimeMs = 20_000;
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      await flush();
+      for (let i = 0; i < 4; i++) {
+        await clock.advance(4_000);
+        runner.print('x'); // 'a' is still being answered
+      }
+      // qh-2 has 4 s left: too little to be typed safely
+      runner.print(turnStream('a'));
+      await first;
+      await flush();
+      expect(runner.written).toEqual(['qh-1\n', 'qh-3\n']);
+      expect(tokenizer.released).toEqual(['qh-2']);
+      runner.print(turnStream('b'));
+      expect((await second).pop()).toMatchObject({ type: 'done' });
+    });
+
+    it('releases the prompt of a request that leaves the queue before its turn', async () => {
+      await boot();
+      const first = ask('a').subscribe();
+      const second = ask('b').subscribe();
+      await flush();
+      second.unsubscribe();
+      await flush();
+      expect(tokenizer.released).toEqual(['qh-2']);
+      expect(service.snapshot().queue).toMatchObject({ length: 0, inFlight: 1 });
+      first.unsubscribe();
+    });
+
+    it('stops the runner and fails the request when the runner reads a line the tokenizer does not hold', async () => {
+      const runner = await boot();
+      const seen: GenerationEvent[] = [];
+      const failed = new Promise<unknown>((resolve) => ask('lost').subscribe({ next: (e) => seen.push(e), error: resolve }));
+      await flush();
+      expect(runner.written).toEqual(['qh-1\n']);
+      events.next({ type: 'unknown-line' });
+      const error = await failed;
+      expect(error).toBeInstanceOf(ModelProcessError);
+      expect((error as Error).message).toMatch(/no longer registered/);
+      expect(runner.written).toEqual(['qh-1\n', '\x03']);
+      runner.print('some answer to some other text'); // never reaches the client
+      runner.print(turnStream(''));
+      await flush();
+      expect(seen.map((e) => e.type)).toEqual(['start']);
+      expect(runner.written).toEqual(['qh-1\n', '\x03', '\x03']);
+      expect(service.snapshot()).toMatchObject({ state: 'ready', queue: { inFlight: 0 } });
+      const next = lastValueFrom(ask('next').pipe(toArray()));
+      await flush();
+      runner.print(turnStream('next'));
+      expect((await next).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+    });
   });
 });

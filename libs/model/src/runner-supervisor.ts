@@ -299,22 +299,22 @@ export class RunnerSupervisor implements RunnerConsole {
     void this.pidFile.remove(this.options.paths.runDir).catch(() => undefined);
     const wasLoading = this.state().phase === 'loading';
     const how = signal ? `signal ${signal}` : `status ${exitCode}`;
-    if (this.turnTyped) {
-      this.turnTyped = false;
-      this.outputSubject.next({ type: 'exit', how });
-    }
+    const turnWasTyped = this.turnTyped;
+    this.turnTyped = false;
     exited();
     if (this.intentionalStop) {
-      this.update({ pid: null });
-      return;
+      this.update({ phase: 'stopped', pid: null });
+    } else {
+      const s = this.state();
+      const reason = (s.deviceDead ? s.lastError : null) ?? `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
+      this.logger.error(reason);
+      this.update({ lastError: reason });
+      if (wasLoading) this.update({ consecutiveFailures: s.consecutiveFailures + 1 });
+      else this.crashStreak += 1;
+      this.scheduleRestart();
     }
-    const s = this.state();
-    const reason = (s.deviceDead ? s.lastError : null) ?? `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
-    this.logger.error(reason);
-    this.update({ lastError: reason });
-    if (wasLoading) this.update({ consecutiveFailures: s.consecutiveFailures + 1 });
-    else this.crashStreak += 1;
-    this.scheduleRestart();
+    // The turn hears of it last, when the state already says what comes next (no request is taken meanwhile).
+    if (turnWasTyped) this.outputSubject.next({ type: 'exit', how });
   }
 
   private onStartFailed(reason: string): void {
