@@ -258,11 +258,12 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   private compose(state: RunnerState): ModelSnapshot {
     const { phase, ...rest } = state;
-    const busy = phase === 'ready' && this.active$.value !== null;
+    const active = this.active$.value;
     return {
       ...rest,
-      state: busy ? 'busy' : phase,
-      queue: { length: this.queue.length, limit: this.options.model.queueMaxLength, inFlight: this.active$.value ? 1 : 0 },
+      state: phase === 'ready' && active ? 'busy' : phase,
+      // In flight = on the runner (its handle typed), not while its prompt is still being registered.
+      queue: { length: this.queue.length, limit: this.options.model.queueMaxLength, inFlight: active?.turn ? 1 : 0 },
     };
   }
 
