@@ -1,10 +1,9 @@
-import type { RegisterPromptResponse } from '@qwen/tokenizer';
+import type { RegisterPromptResponse, TurnProgress, TurnUsage } from '@qwen/tokenizer';
 import { Subject, Subscriber } from 'rxjs';
 import { FakeRunnerConsole } from '../../../test/doubles/fake-runner-console';
 import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
 import { GenerationTurn, TurnLimits } from './generation-turn';
 import { GenerationEvent, GenerationTimeoutError, ModelProcessError } from './model.contract';
-import type { TurnProgress, TurnUsage } from './model-tokenizer';
 
 const limits: TurnLimits = { requestTimeoutMs: 30_000, hangTimeoutMs: 5_000, prefillMsPerToken: 100 };
 const registration: RegisterPromptResponse = { handle: 'qh-1', promptTokens: 30, maxTokens: 10, droppedMessages: 0, expiresAt: 120_000 };

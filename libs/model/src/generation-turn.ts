@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Clock, TimerHandle } from '@qwen/supervision';
-import type { RegisterPromptResponse } from '@qwen/tokenizer';
+import type { RegisterPromptResponse, TokenizerBridge, TurnProgress } from '@qwen/tokenizer';
 import { Subscriber, Subscription } from 'rxjs';
 import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError } from './model.contract';
-import { ModelTokenizer, TurnProgress } from './model-tokenizer';
 import { RunnerConsole, RunnerOutput } from './runner-supervisor';
 import { StopSequenceCutter } from './stop-sequence-cutter';
 
@@ -67,7 +66,7 @@ export class GenerationTurn {
     private readonly client: TurnClient,
     private readonly registration: RegisterPromptResponse,
     private readonly runner: RunnerConsole,
-    private readonly tokenizer: Pick<ModelTokenizer, 'progress$' | 'settle'>,
+    private readonly tokenizer: Pick<TokenizerBridge, 'progress$' | 'settle'>,
     private readonly clock: Clock,
     private readonly limits: TurnLimits,
     /** Called once, when the outcome is set AND the runner is released (the next turn may start). */

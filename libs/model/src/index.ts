@@ -2,8 +2,6 @@ export * from './model.contract';
 export * from './model.module';
 export * from './model.options';
 export * from './model.service';
-export { ModelTokenizer } from './model-tokenizer';
-export type { TurnProgress, TurnUsage } from './model-tokenizer';
 export { ReplFramer } from './repl-framer';
 export type { FramerEvent, FramerState } from './repl-framer';
 export { RunnerProcess } from './runner-process';

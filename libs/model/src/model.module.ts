@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Clock } from '@qwen/supervision';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
-import { ModelTokenizer, TokenizerBridgeAdapter } from './model-tokenizer';
 import { ModelService } from './model.service';
 import { PromptRegistrar } from './prompt-registrar';
 import { RunnerPidFile } from './runner-pid-file';
@@ -20,7 +19,6 @@ export class ModelModule {
       global: true,
       providers: [
         { provide: MODEL_OPTIONS, useValue: options },
-        { provide: ModelTokenizer, useClass: TokenizerBridgeAdapter },
         ModelService,
         RunnerSupervisor,
         PromptRegistrar,

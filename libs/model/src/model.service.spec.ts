@@ -1,13 +1,12 @@
 import type { ModelConfig } from '@qwen/config';
-import type { RegisterPromptRequest } from '@qwen/tokenizer';
+import type { RegisterPromptRequest, TokenizerBridge, TurnProgress, TurnUsage } from '@qwen/tokenizer';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
-import { FakeModelTokenizer } from '../../../test/doubles/fake-model-tokenizer';
+import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
 import { FakeRunner, FakeRunnerProcess } from '../../../test/doubles/fake-runner';
 import { flushPromises as flush, ManualClock } from '../../../test/doubles/manual-clock';
 import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
 import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError, QueueFullError } from './model.contract';
 import { ModelModuleOptions } from './model.options';
-import type { TurnProgress, TurnUsage } from './model-tokenizer';
 import { ModelService } from './model.service';
 import { PromptRegistrar } from './prompt-registrar';
 import type { RunnerPidFile } from './runner-pid-file';
@@ -38,11 +37,11 @@ describe(ModelService.name, () => {
   let events: Subject<TurnProgress>;
   let registered: RegisterPromptRequest[];
 
-  let tokenizer: FakeModelTokenizer;
+  let tokenizer: FakeTokenizerBridge;
 
   beforeEach(() => {
     clock = new ManualClock();
-    tokenizer = new FakeModelTokenizer(() => clock.now());
+    tokenizer = new FakeTokenizerBridge(() => clock.now());
     registered = tokenizer.registered;
     events = tokenizer.progress;
     const runnerProcess = new FakeRunnerProcess();
@@ -53,8 +52,8 @@ describe(ModelService.name, () => {
       paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' },
       tokenizer: { host: '127.0.0.1', port: 12345 },
     };
-    const supervisor = new RunnerSupervisor(options, runnerProcess as unknown as RunnerProcess, pidFile, tokenizer, clock);
-    service = new ModelService(options, supervisor, new PromptRegistrar(tokenizer, clock), tokenizer, clock);
+    const supervisor = new RunnerSupervisor(options, runnerProcess as unknown as RunnerProcess, pidFile, tokenizer as unknown as TokenizerBridge, clock);
+    service = new ModelService(options, supervisor, new PromptRegistrar(tokenizer as unknown as TokenizerBridge, clock), tokenizer as unknown as TokenizerBridge, clock);
   });
 
   async function boot(): Promise<FakeRunner> {

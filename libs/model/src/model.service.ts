@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Clock, waitFor } from '@qwen/supervision';
-import { RegisterPromptResponse, TokenizerUnavailableError } from '@qwen/tokenizer';
+import { RegisterPromptResponse, TokenizerBridge, TokenizerUnavailableError } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import { GenerationQueue, QueueTicket } from './generation-queue';
 import { GenerationTurn } from './generation-turn';
 import { GenerationEvent, GenerationRequest, ModelSnapshot, ModelUnavailableError } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
-import { ModelTokenizer } from './model-tokenizer';
 import { PromptRegistrar, PromptRegistration } from './prompt-registrar';
 import { RunnerPhase, RunnerState, RunnerSupervisor } from './runner-supervisor';
 
@@ -43,7 +42,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(MODEL_OPTIONS) options: ModelModuleOptions,
     private readonly runner: RunnerSupervisor,
     private readonly registrar: PromptRegistrar,
-    private readonly tokenizer: ModelTokenizer,
+    private readonly tokenizer: TokenizerBridge,
     private readonly clock: Clock,
   ) {
     this.options = options;

@@ -1,18 +1,18 @@
-import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer';
-import { FakeModelTokenizer } from '../../../test/doubles/fake-model-tokenizer';
+import { ContextLengthExceededError, TokenizerBridge, TokenizerUnavailableError } from '@qwen/tokenizer';
+import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
 import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
 import { PromptRegistrar } from './prompt-registrar';
 
 describe(PromptRegistrar.name, () => {
   let clock: ManualClock;
-  let tokenizer: FakeModelTokenizer;
+  let tokenizer: FakeTokenizerBridge;
   let registrar: PromptRegistrar;
   const request = { requestId: 'r', messages: [{ role: 'user' as const, content: 'hi' }], maxTokens: 5 };
 
   beforeEach(() => {
     clock = new ManualClock();
-    tokenizer = new FakeModelTokenizer(() => clock.now());
-    registrar = new PromptRegistrar(tokenizer, clock);
+    tokenizer = new FakeTokenizerBridge(() => clock.now());
+    registrar = new PromptRegistrar(tokenizer as unknown as TokenizerBridge, clock);
   });
 
   it('registers the request for the runner window', async () => {

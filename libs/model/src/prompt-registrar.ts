@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '@qwen/supervision';
-import { ContextLengthExceededError, RegisterPromptResponse } from '@qwen/tokenizer';
+import { ContextLengthExceededError, RegisterPromptResponse, TokenizerBridge } from '@qwen/tokenizer';
 import { GenerationRequest } from './model.contract';
-import { ModelTokenizer } from './model-tokenizer';
 
 /** A handle this close to expiry is registered again before it is typed. */
 export const HANDLE_EXPIRY_MARGIN_MS = 5000;
@@ -27,7 +26,7 @@ export class PromptRegistrar {
   private readonly logger = new Logger(PromptRegistrar.name);
 
   constructor(
-    private readonly tokenizer: ModelTokenizer,
+    private readonly tokenizer: TokenizerBridge,
     private readonly clock: Clock,
   ) {}
 

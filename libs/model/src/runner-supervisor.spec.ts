@@ -1,6 +1,7 @@
 import type { ModelConfig } from '@qwen/config';
+import type { TokenizerBridge } from '@qwen/tokenizer';
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { FakeModelTokenizer } from '../../../test/doubles/fake-model-tokenizer';
+import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
 import { FakeRunnerProcess } from '../../../test/doubles/fake-runner';
 import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
 import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
@@ -36,7 +37,7 @@ describe(RunnerSupervisor.name, () => {
       remove: async () => void (pidFile.removed += 1),
     };
     const options: ModelModuleOptions = { model, paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' }, tokenizer: { host: '127.0.0.1', port: 1 } };
-    supervisor = new RunnerSupervisor(options, runners as unknown as RunnerProcess, pidFile as unknown as RunnerPidFile, new FakeModelTokenizer(() => clock.now()), clock);
+    supervisor = new RunnerSupervisor(options, runners as unknown as RunnerProcess, pidFile as unknown as RunnerPidFile, new FakeTokenizerBridge(() => clock.now()) as unknown as TokenizerBridge, clock);
     outputs = [];
     supervisor.output$.subscribe((output) => outputs.push(output));
   });

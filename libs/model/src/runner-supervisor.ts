@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
 import { join } from 'node:path';
+import { TokenizerBridge } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import type { ModelSnapshot } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
-import { ModelTokenizer } from './model-tokenizer';
 import { OutputTail } from './output-tail';
 import { FramerEvent, ReplFramer } from './repl-framer';
 import { RunnerPidFile } from './runner-pid-file';
@@ -76,7 +76,7 @@ export class RunnerSupervisor implements RunnerConsole {
     @Inject(MODEL_OPTIONS) private options: ModelModuleOptions,
     private readonly runnerProcess: RunnerProcess,
     private readonly pidFile: RunnerPidFile,
-    private readonly tokenizer: ModelTokenizer,
+    private readonly tokenizer: TokenizerBridge,
     private readonly clock: Clock,
   ) {
     this.stateSubject = new BehaviorSubject<RunnerState>({

@@ -1,12 +1,11 @@
-import { ModelTokenizer, TurnProgress, TurnUsage } from '@qwen/model';
-import type { RegisterPromptRequest, RegisterPromptResponse, TokenizerSnapshot } from '@qwen/tokenizer';
+import type { RegisterPromptRequest, RegisterPromptResponse, TokenizerBridge, TokenizerSnapshot, TurnProgress, TurnUsage } from '@qwen/tokenizer';
 import { BehaviorSubject, Subject } from 'rxjs';
 
 /**
- * The tokenizer bridge as the model runtime sees it: registrations are recorded and answered with
+ * TokenizerBridge as the model runtime uses it (pass it `as unknown as TokenizerBridge`): registrations are recorded and answered with
  * handles qh-1, qh-2, …; progress is pushed by the test; settle answers `completionTokens`.
  */
-export class FakeModelTokenizer extends ModelTokenizer {
+export class FakeTokenizerBridge implements Pick<TokenizerBridge, keyof TokenizerBridge> {
   readonly registered: RegisterPromptRequest[] = [];
   readonly released: string[] = [];
   readonly settled: string[] = [];
@@ -34,7 +33,6 @@ export class FakeModelTokenizer extends ModelTokenizer {
   settleBehaviour: (handle: string) => Promise<TurnUsage> = async () => ({ completionTokens: this.completionTokens });
 
   constructor(private readonly now: () => number) {
-    super();
     this.registerBehaviour = async (request, handle) => ({
       handle,
       promptTokens: 30,
