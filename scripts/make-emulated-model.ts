@@ -14,7 +14,7 @@ import {
   UPSTREAM_TOKENIZER_SUBDIR,
   upstreamModelFiles,
   upstreamRunnerArgs,
-} from '@qwen/model/upstream-launch';
+} from '@qwen/model';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 

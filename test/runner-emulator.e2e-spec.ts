@@ -3,7 +3,7 @@
  * pseudo-terminal (node-pty), from the model directory, with the upstream flags, against an HTTP
  * tokenizer (a fake one here, which records every call). Requires `npm run build`.
  */
-import { upstreamRunnerArgs, upstreamModelFiles } from '@qwen/model/upstream-launch';
+import { upstreamRunnerArgs, upstreamModelFiles } from '@qwen/model';
 import { chmodSync, existsSync, statSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';

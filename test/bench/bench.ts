@@ -12,7 +12,7 @@
  * run. Only 127.0.0.1 is contacted.
  */
 import 'reflect-metadata';
-import { RunnerProcess, RunnerSpawnOptions } from '@qwen/model/runner-process';
+import { RunnerProcess, RunnerSpawnOptions } from '@qwen/model';
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

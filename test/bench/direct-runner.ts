@@ -6,9 +6,9 @@
  * compared with: everything the service adds (HTTP, validation, queue, SSE) is absent here.
  */
 import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
-import { FramerEvent, ReplFramer } from '@qwen/model/repl-framer';
-import { RunnerHandle, RunnerProcess } from '@qwen/model/runner-process';
-import { UPSTREAM_RUNNER_BINARIES, upstreamRunnerArgs } from '@qwen/model/upstream-launch';
+import { FramerEvent, ReplFramer } from '@qwen/model';
+import { RunnerHandle, RunnerProcess } from '@qwen/model';
+import { UPSTREAM_RUNNER_BINARIES, upstreamRunnerArgs } from '@qwen/model';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 

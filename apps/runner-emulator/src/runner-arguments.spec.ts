@@ -1,4 +1,4 @@
-import { upstreamRunnerArgs } from '@qwen/model/upstream-launch';
+import { upstreamRunnerArgs } from '@qwen/model';
 import { layerFilename, RunnerArgumentParser } from './runner-arguments';
 
 describe(RunnerArgumentParser.name, () => {

@@ -1,4 +1,5 @@
-import { GenerationQueue, GenerationQueueOptions, QueueClock } from './generation-queue';
+import { Clock } from '@qwen/supervision';
+import { GenerationQueue, GenerationQueueOptions } from './generation-queue';
 import { QueueFullError, QueueTimeoutError } from './model.contract';
 
 interface Timeout {
@@ -7,19 +8,13 @@ interface Timeout {
 }
 
 describe(GenerationQueue.name, () => {
-  let clock: QueueClock;
+  let clock: Clock;
   let timeouts: Timeout[];
 
   beforeEach(() => {
     jest.useFakeTimers({ now: 1_000_000 });
-    // Real timer functions, faked by jest: getTimerCount() sees every timer the queue holds.
-    clock = {
-      now: () => Date.now(),
-      setTimeout: (callback, ms) => setTimeout(callback, ms),
-      clearTimeout: (timer) => {
-        if (timer) clearTimeout(timer);
-      },
-    };
+    // The real clock over timers faked by jest: getTimerCount() sees every timer the queue holds.
+    clock = new Clock();
     timeouts = [];
   });
 

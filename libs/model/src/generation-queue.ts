@@ -1,20 +1,12 @@
+import { Clock, TimerHandle } from '@qwen/supervision';
 import { QueueFullError, QueueTimeoutError } from './model.contract';
-
-type TimerHandle = ReturnType<typeof setTimeout>;
-
-/** The clock and timers the queue uses (ModelClock fits; a test passes a fake). */
-export interface QueueClock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(timer: TimerHandle | null | undefined): void;
-}
 
 export interface GenerationQueueOptions<T> {
   /** Requests allowed to WAIT behind the one in flight (0 = none may wait). */
   maxLength: number;
   /** A waiting request older than this leaves the queue and `onTimeout` is called; <= 0 or Infinity = no limit. */
   maxWaitMs: number;
-  clock: QueueClock;
+  clock: Clock;
   /** Called (once, after the item left the queue) when an item waited longer than `maxWaitMs`. */
   onTimeout?: (item: T, error: QueueTimeoutError) => void;
   /** Retry-After carried by QueueFullError, seconds. */

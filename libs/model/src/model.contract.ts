@@ -18,7 +18,7 @@ export interface GenerationRequest {
   stop?: string[];
 }
 
-export type FinishReason = 'stop' | 'length' | 'cancelled';
+export type FinishReason = 'stop' | 'length';
 
 export interface GenerationUsage {
   promptTokens: number;

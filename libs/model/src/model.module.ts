@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Clock } from '@qwen/supervision';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
-import { ModelClock } from './model-clock';
 import { ModelService } from './model.service';
+import { PromptRegistrar } from './prompt-registrar';
 import { RunnerPidFile } from './runner-pid-file';
 import { RunnerProcess } from './runner-process';
+import { RunnerSupervisor } from './runner-supervisor';
 
 /**
  * Keeps ONE long-lived runner process (main_axcl_*) loaded and drives its REPL through node-pty.
@@ -15,7 +17,15 @@ export class ModelModule {
     return {
       module: ModelModule,
       global: true,
-      providers: [{ provide: MODEL_OPTIONS, useValue: options }, ModelService, RunnerProcess, RunnerPidFile, ModelClock],
+      providers: [
+        { provide: MODEL_OPTIONS, useValue: options },
+        ModelService,
+        RunnerSupervisor,
+        PromptRegistrar,
+        RunnerProcess,
+        RunnerPidFile,
+        Clock,
+      ],
       exports: [MODEL_OPTIONS, ModelService],
     };
   }

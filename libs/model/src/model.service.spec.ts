@@ -1,86 +1,17 @@
 import type { ModelConfig } from '@qwen/config';
-import type { TokenizerClient, TokenizerSupervisor } from '@qwen/tokenizer';
-import type { RegisterPromptRequest, TokenizerEvent, TokenizerSnapshot } from '@qwen/tokenizer/tokenizer.contract';
+import type { RegisterPromptRequest, TokenizerBridge, TurnProgress, TurnUsage } from '@qwen/tokenizer';
 import { lastValueFrom, Subject, toArray } from 'rxjs';
-import { deviceDeadBurst, startupStream, turnStream } from './fixtures/runner-output';
-import { ModelClock, TimerHandle } from './model-clock';
-import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
+import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
+import { FakeRunner, FakeRunnerProcess } from '../../../test/doubles/fake-runner';
+import { flushPromises as flush, ManualClock } from '../../../test/doubles/manual-clock';
+import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
+import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError, QueueFullError } from './model.contract';
 import { ModelModuleOptions } from './model.options';
 import { ModelService } from './model.service';
+import { PromptRegistrar } from './prompt-registrar';
 import type { RunnerPidFile } from './runner-pid-file';
-import type { RunnerExit, RunnerHandle, RunnerProcess } from './runner-process';
-
-/** Timers that run only when the test advances the clock. */
-class ManualClock extends ModelClock {
-  private time = 0;
-  private timers: Array<{ at: number; callback: () => void; id: number }> = [];
-  private nextId = 1;
-
-  override now(): number {
-    return this.time;
-  }
-
-  override setTimeout(callback: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.push({ at: this.time + ms, callback, id });
-    return id as unknown as TimerHandle;
-  }
-
-  override clearTimeout(timer: TimerHandle | null | undefined): void {
-    this.timers = this.timers.filter((t) => t.id !== (timer as unknown as number));
-  }
-
-  /** Runs every timer due within `ms`, in order. */
-  async advance(ms: number): Promise<void> {
-    const until = this.time + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = due.at;
-      due.callback();
-      await flush();
-    }
-    this.time = until;
-  }
-
-  pendingDelays(): number[] {
-    return this.timers.map((t) => t.at - this.time);
-  }
-}
-
-class FakeRunner implements RunnerHandle {
-  readonly written: string[] = [];
-  private dataListeners: Array<(chunk: string) => void> = [];
-  private exitListeners: Array<(exit: RunnerExit) => void> = [];
-  readonly signals: string[] = [];
-
-  constructor(readonly pid: number) {}
-
-  write(data: string): void {
-    this.written.push(data);
-  }
-  onData(listener: (chunk: string) => void): void {
-    this.dataListeners.push(listener);
-  }
-  onExit(listener: (exit: RunnerExit) => void): void {
-    this.exitListeners.push(listener);
-  }
-  signalGroup(signal: NodeJS.Signals): void {
-    this.signals.push(signal);
-    if (signal === 'SIGKILL') this.exit(0, 9);
-  }
-  print(text: string): void {
-    for (const listener of this.dataListeners) listener(text);
-  }
-  exit(exitCode: number, signal: number | null = null): void {
-    for (const listener of this.exitListeners.splice(0)) listener({ exitCode, signal });
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
+import type { RunnerProcess } from './runner-process';
+import { RunnerSupervisor } from './runner-supervisor';
 
 const modelConfig: ModelConfig = {
   id: 'qwen2.5',
@@ -103,46 +34,26 @@ describe(ModelService.name, () => {
   let clock: ManualClock;
   let runners: FakeRunner[];
   let service: ModelService;
-  let events: Subject<TokenizerEvent>;
+  let events: Subject<TurnProgress>;
   let registered: RegisterPromptRequest[];
+
+  let tokenizer: FakeTokenizerBridge;
 
   beforeEach(() => {
     clock = new ManualClock();
-    runners = [];
-    registered = [];
-    events = new Subject<TokenizerEvent>();
-    const tokenizerSnapshot: TokenizerSnapshot = {
-      state: 'ready',
-      mode: 'builtin',
-      pid: 42,
-      port: 12345,
-      restarts: 0,
-      lastError: null,
-      source: 'npm-package',
-      limitations: [],
-    };
-    const supervisor = { snapshot: () => tokenizerSnapshot, events$: events, whenReady: async () => undefined } as unknown as TokenizerSupervisor;
-    const client = {
-      registerPrompt: async (request: RegisterPromptRequest) => {
-        registered.push(request);
-        return { handle: `qh-${registered.length}`, promptTokens: 30, maxTokens: request.maxTokens ?? 994, droppedMessages: 0, expiresAt: clock.now() + 120000 };
-      },
-      turn: async (handle: string) => ({ handle, promptTokens: 30, generatedIds: [1, 2, 3], decodeCalls: 2, limitReached: false, printedText: '' }),
-    } as unknown as TokenizerClient;
-    const runnerProcess = {
-      spawn: async () => {
-        const runner = new FakeRunner(1000 + runners.length);
-        runners.push(runner);
-        return runner;
-      },
-    } as unknown as RunnerProcess;
+    tokenizer = new FakeTokenizerBridge(() => clock.now());
+    registered = tokenizer.registered;
+    events = tokenizer.progress;
+    const runnerProcess = new FakeRunnerProcess();
+    runners = runnerProcess.runners;
     const pidFile = { stopStale: async () => null, write: async () => undefined, remove: async () => undefined } as unknown as RunnerPidFile;
     const options: ModelModuleOptions = {
       model: { ...modelConfig },
       paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' },
       tokenizer: { host: '127.0.0.1', port: 12345 },
     };
-    service = new ModelService(options, runnerProcess, pidFile, supervisor, client, clock);
+    const supervisor = new RunnerSupervisor(options, runnerProcess as unknown as RunnerProcess, pidFile, tokenizer as unknown as TokenizerBridge, clock);
+    service = new ModelService(options, supervisor, new PromptRegistrar(tokenizer as unknown as TokenizerBridge, clock), tokenizer as unknown as TokenizerBridge, clock);
   });
 
   async function boot(): Promise<FakeRunner> {
@@ -289,5 +200,150 @@ describe(ModelService.name, () => {
     await clock.advance(1);
     await expect(failed).rejects.toThrow(/stopped responding/);
     expect(runner.signals).toEqual(['SIGKILL']);
+  });
+
+  it('keeps a delivered answer, and the crash streak, when the runner exits while the usage is settled', async () => {
+    const runner = await boot();
+    let settle!: (usage: TurnUsage) => void;
+    tokenizer.settleBehaviour = () => new Promise((resolve) => (settle = resolve));
+    const result = lastValueFrom(ask('hello').pipe(toArray()));
+    await flush();
+    runner.print(turnStream('hi there')); // the whole answer, and the runner is back at ">> "
+    await flush();
+    runner.exit(0, 11); // …then it dies while the turn's usage is still being asked for
+    await flush();
+    expect(service.snapshot()).toMatchObject({ state: 'restarting', restarts: 1 });
+    expect(clock.pendingDelays()).toEqual([1000]);
+    settle({ completionTokens: 3 });
+    const events = await result;
+    expect(events.map((e) => e.type)).toEqual(['start', 'delta', 'done']);
+    expect(events[1]).toEqual({ type: 'delta', text: 'hi there' });
+    expect(events[2]).toMatchObject({ finishReason: 'stop', usage: { promptTokens: 30, completionTokens: 3 } });
+    // The streak that exit raised still stands: the next crash waits twice as long.
+    await clock.advance(1000);
+    runners[1].print(startupStream());
+    await flush();
+    runners[1].exit(0, 11);
+    await flush();
+    expect(clock.pendingDelays()).toEqual([2000]);
+  });
+
+  it('keeps the waiting requests through a crash and runs them on the restarted runner', async () => {
+    const runner = await boot();
+    const failed = lastValueFrom(ask('a'));
+    const waiting = lastValueFrom(ask('b').pipe(toArray()));
+    await flush();
+    runner.exit(0, 11);
+    await expect(failed).rejects.toBeInstanceOf(ModelProcessError);
+    await flush();
+    expect(service.snapshot()).toMatchObject({ state: 'restarting', queue: { length: 1, inFlight: 0 } });
+    await clock.advance(1000);
+    runners[1].print(startupStream());
+    await flush();
+    expect(runners[1].written).toEqual(['qh-2\n']);
+    runners[1].print(turnStream('b'));
+    expect((await waiting).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+  });
+
+  describe('prompt registration', () => {
+    it('registers nothing for a request refused because the queue is full', async () => {
+      await boot();
+      const subscriptions = ['a', 'b', 'c', 'd', 'e'].map((content) => ask(content).subscribe({ error: () => undefined }));
+      await flush();
+      expect(registered).toHaveLength(5); // one in flight, four waiting
+      const refused = lastValueFrom(ask('f'));
+      await expect(refused).rejects.toBeInstanceOf(QueueFullError);
+      await flush();
+      expect(registered).toHaveLength(5);
+      subscriptions.forEach((s) => s.unsubscribe());
+    });
+
+    it('types the handle registered on arrival when the request waited for its turn', async () => {
+      const runner = await boot();
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      await flush();
+      expect(registered).toHaveLength(2);
+      runner.print(turnStream('a'));
+      await first;
+      await flush();
+      expect(runner.written).toEqual(['qh-1\n', 'qh-2\n']);
+      runner.print(turnStream('b'));
+      expect((await second).pop()).toMatchObject({ type: 'done' });
+      expect(registered).toHaveLength(2);
+      expect(tokenizer.released).toEqual([]);
+    });
+
+    it('registers a waiting prompt again when the tokenizer restarted meanwhile (it forgot the handle)', async () => {
+      const runner = await boot();
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      await flush();
+      tokenizer.instance = 43;
+      runner.print(turnStream('a'));
+      await first;
+      await flush();
+      expect(registered).toHaveLength(3);
+      expect(registered[2]).toMatchObject({ messages: [{ role: 'user', content: 'b' }] });
+      expect(runner.written).toEqual(['qh-1\n', 'qh-3\n']);
+      expect(tokenizer.released).toEqual([]); // the restarted tokenizer holds nothing to release
+      runner.print(turnStream('b'));
+      expect((await second).pop()).toMatchObject({ type: 'done' });
+    });
+
+    it('registers a waiting prompt again when its handle is about to expire, and releases the old one', async () => {
+      const runner = await boot();
+      tokenizer.handleLifetimeMs = 20_000;
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      await flush();
+      for (let i = 0; i < 4; i++) {
+        await clock.advance(4_000);
+        runner.print('x'); // 'a' is still being answered
+      }
+      // qh-2 has 4 s left: too little to be typed safely
+      runner.print(turnStream('a'));
+      await first;
+      await flush();
+      expect(runner.written).toEqual(['qh-1\n', 'qh-3\n']);
+      expect(tokenizer.released).toEqual(['qh-2']);
+      runner.print(turnStream('b'));
+      expect((await second).pop()).toMatchObject({ type: 'done' });
+    });
+
+    it('releases the prompt of a request that leaves the queue before its turn', async () => {
+      await boot();
+      const first = ask('a').subscribe();
+      const second = ask('b').subscribe();
+      await flush();
+      second.unsubscribe();
+      await flush();
+      expect(tokenizer.released).toEqual(['qh-2']);
+      expect(service.snapshot().queue).toMatchObject({ length: 0, inFlight: 1 });
+      first.unsubscribe();
+    });
+
+    it('stops the runner and fails the request when the runner reads a line the tokenizer does not hold', async () => {
+      const runner = await boot();
+      const seen: GenerationEvent[] = [];
+      const failed = new Promise<unknown>((resolve) => ask('lost').subscribe({ next: (e) => seen.push(e), error: resolve }));
+      await flush();
+      expect(runner.written).toEqual(['qh-1\n']);
+      events.next({ type: 'unknown-line' });
+      const error = await failed;
+      expect(error).toBeInstanceOf(ModelProcessError);
+      expect((error as Error).message).toMatch(/no longer registered/);
+      expect(runner.written).toEqual(['qh-1\n', '\x03']);
+      runner.print('some answer to some other text'); // never reaches the client
+      runner.print(turnStream(''));
+      await flush();
+      expect(seen.map((e) => e.type)).toEqual(['start']);
+      expect(runner.written).toEqual(['qh-1\n', '\x03', '\x03']);
+      expect(service.snapshot()).toMatchObject({ state: 'ready', queue: { inFlight: 0 } });
+      const next = lastValueFrom(ask('next').pipe(toArray()));
+      await flush();
+      runner.print(turnStream('next'));
+      expect((await next).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { charByChar, randomPieces, seededRandom, splitAt } from './fixtures/chunking';
+import { charByChar, randomPieces, seededRandom, splitAt } from '../../../test/fixtures/chunking';
 import {
   DEVICE_DEAD_LINE,
   ESC,
@@ -11,7 +11,7 @@ import {
   startupStream,
   turnStream,
   withOnlcr,
-} from './fixtures/runner-output';
+} from '../../../test/fixtures/runner-output';
 import { FramerEvent, ReplFramer } from './repl-framer';
 
 const HANDLE = 'qh-3q2xZk9LmQ0';

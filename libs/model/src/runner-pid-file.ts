@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock, probeExit, stopGracefully } from '@qwen/supervision';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** Pauses between checks while a stale runner goes away. */
-const POLL_MS = 50;
 
 /**
  * The runner's pid file in the run directory. The card cannot be shared: a runner left behind by
@@ -12,6 +10,8 @@ const POLL_MS = 50;
 @Injectable()
 export class RunnerPidFile {
   private readonly logger = new Logger(RunnerPidFile.name);
+
+  constructor(private readonly clock: Clock) {}
 
   path(runDir: string): string {
     return join(runDir, 'runner.pid');
@@ -26,7 +26,7 @@ export class RunnerPidFile {
     await rm(this.path(runDir), { force: true });
   }
 
-  /** Stops the runner a previous service instance left running (if any): SIGTERM, then SIGKILL. */
+  /** Stops the runner a previous service instance left running (if any): SIGTERM, then SIGKILL, to its group. */
   async stopStale(runDir: string, graceMs: number): Promise<number | null> {
     let pid: number;
     try {
@@ -39,11 +39,10 @@ export class RunnerPidFile {
       return null;
     }
     this.logger.warn(`stopping stale runner pid ${pid} left by a previous service instance`);
-    this.signal(pid, 'SIGTERM');
-    if (!(await this.waitGone(pid, graceMs))) {
-      this.signal(pid, 'SIGKILL');
-      await this.waitGone(pid, graceMs);
-    }
+    // Not our child: no exit event exists for it, so its exit is probed.
+    const probe = probeExit(pid, this.clock);
+    await stopGracefully({ pid, exited: probe.exited }, { graceMs, clock: this.clock });
+    probe.cancel();
     await this.remove(runDir);
     return pid;
   }
@@ -56,29 +55,5 @@ export class RunnerPidFile {
     } catch {
       return false;
     }
-  }
-
-  private signal(pid: number, signal: NodeJS.Signals): void {
-    for (const target of [-pid, pid]) {
-      try {
-        process.kill(target, signal);
-        return;
-      } catch {
-        /* try the next form */
-      }
-    }
-  }
-
-  private async waitGone(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return true;
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-    return false;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { signalProcessGroup } from '@qwen/supervision';
 import { createWriteStream, WriteStream } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -25,6 +26,7 @@ export interface RunnerHandle {
   readonly pid: number;
   write(data: string): void;
   onData(listener: (chunk: string) => void): void;
+  /** Called once the runner exited AND its last output was delivered (node-pty waits for the pty to close). */
   onExit(listener: (exit: RunnerExit) => void): void;
   /** Signals the runner's whole process group (it is a session leader under the pty). */
   signalGroup(signal: NodeJS.Signals): void;
@@ -90,15 +92,6 @@ class PtyRunnerHandle implements RunnerHandle {
   }
 
   signalGroup(signal: NodeJS.Signals): void {
-    if (this.exited) return;
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      try {
-        process.kill(this.child.pid, signal);
-      } catch {
-        /* already gone */
-      }
-    }
+    if (!this.exited) signalProcessGroup(this.child.pid, signal);
   }
 }

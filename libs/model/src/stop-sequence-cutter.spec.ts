@@ -1,4 +1,4 @@
-import { charByChar, randomPieces, seededRandom } from './fixtures/chunking';
+import { charByChar, randomPieces, seededRandom } from '../../../test/fixtures/chunking';
 import { StopSequenceCutter } from './stop-sequence-cutter';
 
 /** Pushes the pieces, then flushes if no stop was hit; returns the text the client would get. */

@@ -1,4 +1,4 @@
-import { UPSTREAM_POST_CONFIG } from '@qwen/model/fixtures/runner-output';
+import { UPSTREAM_POST_CONFIG } from '../../fixtures/runner-output';
 import type { FinishReason, GenerationEvent, GenerationRequest, ModelSnapshot } from '@qwen/model';
 import { Observable } from 'rxjs';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { upstreamModelFiles } from '@qwen/model/upstream-launch';
+import { upstreamModelFiles } from '@qwen/model';
 import { resolveTokenizerFiles } from '@qwen/tokenizer/core/tokenizer-files';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -32,9 +32,9 @@ function ollamaDurations(done: DoneEvent): OllamaDurations {
   };
 }
 
-/** `done_reason` of a finished generation ('cancelled' never reaches a client). */
+/** `done_reason` of a finished generation. */
 function ollamaDoneReason(done: DoneEvent): 'stop' | 'length' {
-  return done.finishReason === 'length' ? 'length' : 'stop';
+  return done.finishReason;
 }
 
 /** A piece of the answer (`done: false`), in Ollama's key order. */

@@ -1,4 +1,4 @@
-import { UPSTREAM_LAYER_COUNT } from '@qwen/model/upstream-launch';
+import { UPSTREAM_LAYER_COUNT } from '@qwen/model';
 
 /**
  * Facts about the served model that Ollama clients ask for, and the few fixed choices of the

@@ -28,9 +28,8 @@ export function usageOf(done: DoneEvent): OpenAiUsage {
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
 }
 
-/** 'cancelled' only happens when the client left, so it is never written: anything else is stop/length. */
 export function finishReasonOf(done: DoneEvent): OpenAiFinishReason {
-  return done.finishReason === 'length' ? 'length' : 'stop';
+  return done.finishReason;
 }
 
 export function chatCompletion(header: OpenAiResponseHeader, content: string, done: DoneEvent) {

@@ -121,7 +121,7 @@ export class ChatPipeline {
             if (first) request.write(first);
           } else if (event.type === 'delta') {
             request.write(writer.delta(event.text));
-          } else if (event.finishReason !== 'cancelled') {
+          } else {
             request.write(writer.done(event));
           }
         },

@@ -1,4 +1,4 @@
-import { UPSTREAM_POST_CONFIG } from '@qwen/model/fixtures/runner-output';
+import { UPSTREAM_POST_CONFIG } from '../../../../test/fixtures/runner-output';
 import { formatSampling } from './sampling-header';
 
 describe(formatSampling.name, () => {

@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 
 export type TimerHandle = ReturnType<typeof setTimeout>;
 
-/** The clock and timers ModelService uses; a test can swap it. */
+/**
+ * The one clock and timer source of every supervised thing (runner, tokenizer process, queue).
+ * Timers never keep the process alive on their own. Unit tests swap in a manual clock.
+ */
 @Injectable()
-export class ModelClock {
+export class Clock {
   now(): number {
     return Date.now();
   }

@@ -1,0 +1,289 @@
+import { Logger } from '@nestjs/common';
+import { Clock, TimerHandle } from '@qwen/supervision';
+import type { RegisterPromptResponse, TokenizerBridge, TurnProgress } from '@qwen/tokenizer';
+import { Subscriber, Subscription } from 'rxjs';
+import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError } from './model.contract';
+import { RunnerConsole, RunnerOutput } from './runner-supervisor';
+import { StopSequenceCutter } from './stop-sequence-cutter';
+
+/** Silence allowed after a "device is dead" line before the device is declared dead. */
+export const DEVICE_DEAD_SILENCE_MS = 3000;
+
+export interface TurnLimits {
+  requestTimeoutMs: number;
+  hangTimeoutMs: number;
+  prefillMsPerToken: number;
+}
+
+/** The client side of a turn: what it asked, where its events go, since when it waits. */
+export interface TurnClient {
+  readonly request: GenerationRequest;
+  readonly subscriber: Subscriber<GenerationEvent>;
+  readonly subscribedAt: number;
+}
+
+/** How the client's request ended: answered, failed, or the client left. Set exactly once. */
+export type TurnOutcome = 'done' | 'failed' | 'cancelled';
+
+/**
+ * One request on the runner, from typing its handle to the runner's next ">> " (or its exit).
+ *
+ * - The client gets 'start', 'delta'*, then exactly ONE terminal transition: 'done' (usage from the
+ *   tokenizer's settle), an error, or nothing when it left.
+ * - Stopping (max_tokens, stop string, client gone, deadline, operator) is Ctrl-C, sent only once
+ *   the runner has read the line (at ">> " a Ctrl-C does nothing): once while the prompt is read in,
+ *   and once more at the first text if the first did not count (the runner honours its stop flag
+ *   only while generating). The pty is `noflsh`, so a Ctrl-C never discards a line or a ">> ".
+ * - A runner silent for too long is hung (or its device died): the turn fails and the runner is killed.
+ * - Once the runner is back at its prompt the text is delivered: a runner exit while the usage is
+ *   being settled is no longer this turn's business.
+ */
+export class GenerationTurn {
+  private readonly logger = new Logger(GenerationTurn.name);
+  private readonly cutter: StopSequenceCutter;
+  private readonly subscriptions = new Subscription();
+  private readonly typedAt: number;
+  private readonly queuedMs: number;
+  private firstTextAt: number | null = null;
+  /** What the client was given (upstream tokenizer mode counts its tokens for usage). */
+  private emitted = '';
+  private stopHit = false;
+  /** The generation must stop (max_tokens, stop string, client gone, deadline, reload). */
+  private stopWanted = false;
+  /** The runner has read the typed line (the tokenizer saw its /encode, or text came). */
+  private lineRead = false;
+  private ctrlCBeforeText = false;
+  private ctrlCDuringText = false;
+  private footerTokensPerSecond: number | null = null;
+  private outcomeValue: TurnOutcome | null = null;
+  /** The runner is back at ">> " or gone: nothing more comes from it for this turn. */
+  private runnerReleased = false;
+  private deadline: TimerHandle | null = null;
+  private hangTimer: TimerHandle | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly client: TurnClient,
+    private readonly registration: RegisterPromptResponse,
+    private readonly runner: RunnerConsole,
+    private readonly tokenizer: Pick<TokenizerBridge, 'progress$' | 'settle'>,
+    private readonly clock: Clock,
+    private readonly limits: TurnLimits,
+    /** Called once, when the outcome is set AND the runner is released (the next turn may start). */
+    private readonly onClosed: () => void,
+  ) {
+    this.cutter = new StopSequenceCutter(client.request.stop ?? []);
+    this.typedAt = clock.now();
+    this.queuedMs = this.typedAt - client.subscribedAt;
+  }
+
+  get outcome(): TurnOutcome | null {
+    return this.outcomeValue;
+  }
+
+  /** Types the handle, then tells the client it started (a client leaving on 'start' cancels a typed line). */
+  begin(): void {
+    this.subscriptions.add(this.runner.output$.subscribe((output) => this.onRunnerOutput(output)));
+    this.subscriptions.add(this.tokenizer.progress$.subscribe((progress) => this.onProgress(progress)));
+    if (!this.runner.type(this.registration.handle)) {
+      this.fail(new ModelProcessError('the model process was not at its prompt'));
+      this.release();
+      return;
+    }
+    this.armHangTimer();
+    this.deadline = this.clock.setTimeout(() => this.onDeadline(), this.limits.requestTimeoutMs);
+    this.client.subscriber.next({
+      type: 'start',
+      promptTokens: this.registration.promptTokens,
+      maxTokens: this.registration.maxTokens,
+      droppedMessages: this.registration.droppedMessages,
+      queuedMs: this.queuedMs,
+    });
+  }
+
+  /** The client left: nothing more is emitted; the generation is stopped. */
+  cancel(): void {
+    if (this.outcomeValue !== null) return;
+    this.outcomeValue = 'cancelled';
+    this.interrupt();
+    this.closeIfDone();
+  }
+
+  /** An operator stops it (forced reload, shutdown): the client gets `error`. Text already delivered in full is kept. */
+  abort(error: Error): void {
+    if (this.runnerReleased) return;
+    this.fail(error);
+    this.interrupt();
+  }
+
+  /** Stops the generation with Ctrl-C (as soon as the runner has read the line). */
+  interrupt(): void {
+    this.stopWanted = true;
+    this.sendCtrlCIfWanted();
+  }
+
+  // ---------------------------------------------------------------- the runner
+
+  private onRunnerOutput(output: RunnerOutput): void {
+    if (this.runnerReleased) return;
+    switch (output.type) {
+      case 'output':
+      case 'device-dead-suspected':
+        this.armHangTimer();
+        break;
+      case 'text':
+        this.onText(output.text);
+        break;
+      case 'footer':
+        this.footerTokensPerSecond = output.tokensPerSecond;
+        break;
+      case 'prompt':
+        this.release();
+        if (this.outcomeValue === null) void this.complete();
+        break;
+      case 'exit':
+        this.release();
+        this.fail(new ModelProcessError(`the model process failed during the request (exit ${output.how})`));
+        break;
+    }
+  }
+
+  private onText(text: string): void {
+    this.firstTextAt ??= this.clock.now();
+    this.lineRead = true;
+    this.sendCtrlCIfWanted();
+    if (this.outcomeValue !== null || this.stopHit) return;
+    const { emit, stopped } = this.cutter.push(text);
+    if (emit) this.emitText(emit);
+    if (stopped) {
+      this.stopHit = true;
+      this.interrupt();
+    }
+  }
+
+  private onProgress(progress: TurnProgress): void {
+    if (this.runnerReleased) return;
+    if (progress.type === 'unknown-line') {
+      if (this.lineRead) return; // not about our line: ours was read already
+      // The runner read our line but the tokenizer holds no prompt for it: whatever the runner
+      // generates now answers some other text. Stop it and tell the client.
+      this.lineRead = true;
+      this.fail(new ModelProcessError('the prompt of this request was no longer registered when the model read it (the tokenizer forgot its handle)'));
+      this.interrupt();
+      return;
+    }
+    if (progress.handle !== this.registration.handle) return;
+    this.lineRead = true;
+    if (progress.type === 'turn-start') {
+      this.sendCtrlCIfWanted();
+    } else if (progress.type === 'tokens') {
+      this.armHangTimer();
+      if (progress.limitReached) this.interrupt();
+    }
+  }
+
+  private sendCtrlCIfWanted(): void {
+    if (!this.stopWanted || this.runnerReleased || !this.lineRead) return;
+    if (this.firstTextAt === null) {
+      if (this.ctrlCBeforeText) return;
+      this.ctrlCBeforeText = true;
+    } else {
+      if (this.ctrlCDuringText) return;
+      this.ctrlCDuringText = true;
+    }
+    this.runner.interrupt();
+  }
+
+  /** A busy runner that prints nothing for too long is hung (or its device died). */
+  private armHangTimer(): void {
+    this.clock.clearTimeout(this.hangTimer);
+    if (this.runnerReleased) return;
+    const { hangTimeoutMs, prefillMsPerToken } = this.limits;
+    const allowance = this.runner.deviceDeadSuspected
+      ? DEVICE_DEAD_SILENCE_MS
+      : hangTimeoutMs + (this.firstTextAt === null ? this.registration.promptTokens * prefillMsPerToken : 0);
+    this.hangTimer = this.clock.setTimeout(() => {
+      if (this.runnerReleased) return;
+      if (this.runner.deviceDeadSuspected) {
+        this.fail(new ModelProcessError('the NPU device died during the request'));
+        this.runner.declareDeviceDead('the runner went silent after reporting a dead device');
+        return;
+      }
+      this.fail(new ModelProcessError('the model process stopped responding'));
+      this.runner.kill(`the runner stopped responding (no output for ${allowance} ms)`);
+    }, allowance);
+  }
+
+  private onDeadline(): void {
+    if (this.runnerReleased) return;
+    this.logger.warn(`request ${this.client.request.requestId} ran past ${this.limits.requestTimeoutMs} ms: stopping it`);
+    this.fail(new GenerationTimeoutError(this.limits.requestTimeoutMs));
+    this.interrupt();
+  }
+
+  /** The runner is done with this turn (back at ">> ", or gone). */
+  private release(): void {
+    this.runnerReleased = true;
+    this.clock.clearTimeout(this.hangTimer);
+    this.clock.clearTimeout(this.deadline);
+    this.hangTimer = this.deadline = null;
+    this.subscriptions.unsubscribe();
+    this.closeIfDone();
+  }
+
+  // ---------------------------------------------------------------- the client
+
+  /** The runner is back at ">> " with the whole answer printed: settle the usage, then 'done'. */
+  private async complete(): Promise<void> {
+    if (!this.stopHit) {
+      const rest = this.cutter.flush();
+      if (rest) this.emitText(rest);
+    }
+    let generated: number;
+    try {
+      generated = (await this.tokenizer.settle(this.registration.handle, this.emitted)).completionTokens;
+    } catch (error) {
+      this.logger.warn(`no token count for the request ${this.client.request.requestId}: ${(error as Error).message}`);
+      generated = Math.ceil(this.emitted.length / 4);
+    }
+    if (this.outcomeValue !== null) return; // the client left meanwhile
+    const { maxTokens, promptTokens } = this.registration;
+    const finishReason: FinishReason = this.stopHit ? 'stop' : generated >= maxTokens ? 'length' : 'stop';
+    const end = this.clock.now();
+    const firstText = this.firstTextAt ?? end;
+    this.outcomeValue = 'done';
+    this.client.subscriber.next({
+      type: 'done',
+      finishReason,
+      usage: { promptTokens, completionTokens: Math.min(generated, maxTokens) },
+      timings: {
+        queuedMs: this.queuedMs,
+        ttftMs: this.firstTextAt === null ? null : this.firstTextAt - this.typedAt,
+        promptEvalMs: firstText - this.typedAt,
+        evalMs: end - firstText,
+        totalMs: end - this.client.subscribedAt,
+      },
+      runnerTokensPerSecond: this.footerTokensPerSecond,
+    });
+    this.client.subscriber.complete();
+    this.closeIfDone();
+  }
+
+  private fail(error: Error): void {
+    if (this.outcomeValue !== null) return;
+    this.outcomeValue = 'failed';
+    this.client.subscriber.error(error);
+    this.closeIfDone();
+  }
+
+  private emitText(text: string): void {
+    this.emitted += text;
+    this.client.subscriber.next({ type: 'delta', text });
+  }
+
+  private closeIfDone(): void {
+    if (this.closed || !this.runnerReleased || this.outcomeValue === null) return;
+    this.closed = true;
+    this.onClosed();
+  }
+}

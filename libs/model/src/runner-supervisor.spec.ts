@@ -1,0 +1,136 @@
+import type { ModelConfig } from '@qwen/config';
+import type { TokenizerBridge } from '@qwen/tokenizer';
+import { lastValueFrom, take, toArray } from 'rxjs';
+import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
+import { FakeRunnerProcess } from '../../../test/doubles/fake-runner';
+import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
+import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
+import type { ModelModuleOptions } from './model.options';
+import type { RunnerPidFile } from './runner-pid-file';
+import type { RunnerProcess } from './runner-process';
+import { RunnerOutput, RunnerSupervisor } from './runner-supervisor';
+
+const model = {
+  runnerBinary: 'main_axcl_x86',
+  loadTimeoutMs: 60_000,
+  stopGraceMs: 1_000,
+  restartInitialDelayMs: 1_000,
+  restartMaxDelayMs: 8_000,
+  maxConsecutiveFailures: 4,
+} as ModelConfig;
+
+describe(RunnerSupervisor.name, () => {
+  let clock: ManualClock;
+  let runners: FakeRunnerProcess;
+  let pidFile: { written: number[]; removed: number; stopStale: () => Promise<null>; write: (dir: string, pid: number) => Promise<void>; remove: () => Promise<void> };
+  let supervisor: RunnerSupervisor;
+  let outputs: RunnerOutput[];
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    runners = new FakeRunnerProcess();
+    pidFile = {
+      written: [],
+      removed: 0,
+      stopStale: async () => null,
+      write: async (_dir, pid) => void pidFile.written.push(pid),
+      remove: async () => void (pidFile.removed += 1),
+    };
+    const options: ModelModuleOptions = { model, paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' }, tokenizer: { host: '127.0.0.1', port: 1 } };
+    supervisor = new RunnerSupervisor(options, runners as unknown as RunnerProcess, pidFile as unknown as RunnerPidFile, new FakeTokenizerBridge(() => clock.now()) as unknown as TokenizerBridge, clock);
+    outputs = [];
+    supervisor.output$.subscribe((output) => outputs.push(output));
+  });
+
+  async function loaded(): Promise<void> {
+    void supervisor.start();
+    await flushPromises();
+    runners.last.print(startupStream());
+  }
+
+  it('spawns with the tokenizer URL, writes the pid file, and is ready at the first prompt', async () => {
+    const phases = lastValueFrom(supervisor.state$.pipe(take(4), toArray()));
+    await loaded();
+    expect((await phases).map((s) => s.phase)).toEqual(['stopped', 'waiting-for-tokenizer', 'loading', 'loading']);
+    expect(runners.spawned[0].args).toContain('http://127.0.0.1:12345');
+    expect(pidFile.written).toEqual([1000]);
+    expect(supervisor.state()).toMatchObject({ phase: 'ready', pid: 1000, loads: 1, maxTokenLen: 1024 });
+  });
+
+  it('stops with "q" at the prompt, then SIGTERM, then SIGKILL, a grace apart, and restarts nothing', async () => {
+    await loaded();
+    const runner = runners.last;
+    let stopped = false;
+    void supervisor.stop().then(() => (stopped = true));
+    await flushPromises();
+    expect(runner.written).toEqual(['q\n']);
+    await clock.advance(1_000);
+    expect(runner.signals).toEqual(['SIGTERM']);
+    await clock.advance(1_000);
+    expect(runner.signals).toEqual(['SIGTERM', 'SIGKILL']);
+    await flushPromises();
+    expect(stopped).toBe(true);
+    expect(supervisor.state()).toMatchObject({ phase: 'stopped', pid: null });
+    expect(clock.pendingDelays()).toEqual([]);
+    expect(pidFile.removed).toBe(1);
+  });
+
+  it('never types "q" while a turn is in flight', async () => {
+    await loaded();
+    const runner = runners.last;
+    expect(supervisor.type('qh-1')).toBe(true);
+    expect(supervisor.type('qh-2')).toBe(false); // one line per turn
+    void supervisor.stop();
+    await flushPromises();
+    expect(runner.written).toEqual(['qh-1\n']);
+    expect(runner.signals).toEqual(['SIGTERM']);
+    runner.exit(0, 15);
+    await flushPromises();
+    expect(outputs).toContainEqual({ type: 'exit', how: 'signal 15' });
+  });
+
+  it('kills a runner that does not load in time, and counts it as a failed start', async () => {
+    void supervisor.start();
+    await flushPromises();
+    await clock.advance(60_000);
+    expect(runners.last.signals).toEqual(['SIGKILL']);
+    await flushPromises();
+    expect(supervisor.state()).toMatchObject({ phase: 'restarting', consecutiveFailures: 1, lastError: 'the runner exited with signal 9 while loading' });
+    expect(clock.pendingDelays()).toEqual([1_000]);
+  });
+
+  it('tells the turn its text, its footer and the prompt, and resets the crash streak there', async () => {
+    await loaded();
+    runners.last.exit(0, 11); // a crash after a healthy load: streak 1
+    await clock.advance(1_000);
+    runners.last.print(startupStream());
+    supervisor.type('qh-1');
+    runners.last.print(turnStream('hi'));
+    expect(outputs.filter((o) => o.type !== 'output')).toEqual([
+      { type: 'text', text: 'hi' },
+      { type: 'footer', tokensPerSecond: 13.28 },
+      { type: 'prompt' },
+    ]);
+    runners.last.exit(0, 11); // the streak was reset at the prompt: the first delay again
+    await flushPromises();
+    expect(clock.pendingDelays()).toEqual([1_000]);
+  });
+
+  it('declares the device dead at once when the burst comes at the prompt, and gives up', async () => {
+    await loaded();
+    runners.last.print(deviceDeadBurst(5));
+    await flushPromises();
+    expect(runners.last.signals).toEqual(['SIGKILL']);
+    expect(supervisor.state()).toMatchObject({ phase: 'failed', deviceDead: true });
+    expect(clock.pendingDelays()).toEqual([]);
+  });
+
+  it('leaves the failed state with resetFailures() and starts again', async () => {
+    await loaded();
+    runners.last.print(deviceDeadBurst(5));
+    await flushPromises();
+    supervisor.resetFailures();
+    await loaded();
+    expect(supervisor.state()).toMatchObject({ phase: 'ready', deviceDead: false, lastError: null, loads: 2 });
+  });
+});
