@@ -1,4 +1,5 @@
 export * from './backoff';
+export * from './tokenizer-bridge';
 export * from './tokenizer-client';
 export * from './tokenizer-clock';
 export * from './tokenizer-probe';

@@ -73,6 +73,22 @@ export type TokenizerEvent =
 
 export type TokenizerSourceKind = 'model-dir' | 'npm-package';
 
+/**
+ * A turn's progress as the service sees it, on ONE channel (TokenizerBridge.progress$): the runner
+ * typed a handle (`turn-start`), generated ids (`tokens`), made its final /decode with all generated
+ * ids (`turn-end`), or sent /encode a text that is not a live handle (`unknown-line`).
+ */
+export type TurnProgress =
+  | { type: 'turn-start'; handle: string; promptTokens: number }
+  | { type: 'tokens'; handle: string; generated: number; limitReached: boolean }
+  | { type: 'turn-end'; handle: string; generatedIds: number }
+  | { type: 'unknown-line' };
+
+/** What a finished turn used, as the tokenizer counted it. */
+export interface TurnUsage {
+  completionTokens: number;
+}
+
 /** The state of the tokenizer dependency as the rest of the service sees it. */
 export type TokenizerStateName = 'stopped' | 'starting' | 'ready' | 'restarting' | 'failed';
 

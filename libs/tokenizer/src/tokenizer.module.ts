@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TokenizerBridge } from './tokenizer-bridge';
 import { TokenizerClient } from './tokenizer-client';
 import { TokenizerClock } from './tokenizer-clock';
 import { TokenizerProbe } from './tokenizer-probe';
@@ -25,8 +26,9 @@ export class TokenizerModule {
         TokenizerProbe,
         TokenizerSupervisor,
         TokenizerClient,
+        TokenizerBridge,
       ],
-      exports: [TOKENIZER_OPTIONS, TokenizerClock, TokenizerProcess, TokenizerProbe, TokenizerSupervisor, TokenizerClient],
+      exports: [TOKENIZER_OPTIONS, TokenizerClock, TokenizerProcess, TokenizerProbe, TokenizerSupervisor, TokenizerClient, TokenizerBridge],
     };
   }
 }

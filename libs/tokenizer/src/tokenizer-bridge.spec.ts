@@ -1,0 +1,62 @@
+import { BehaviorSubject, Subject } from 'rxjs';
+import type { TokenizerClient } from './tokenizer-client';
+import { TokenizerBridge } from './tokenizer-bridge';
+import type { TokenizerSupervisor } from './tokenizer-supervisor';
+import type { TokenizerEvent, TokenizerSnapshot, TurnProgress } from './tokenizer.contract';
+import type { TokenizerModuleOptions } from './tokenizer.options';
+
+function snapshot(patch: Partial<TokenizerSnapshot> = {}): TokenizerSnapshot {
+  return { state: 'ready', mode: 'builtin', pid: 42, port: 23456, restarts: 0, lastError: null, source: null, limitations: [], ...patch };
+}
+
+function setup(initial: TokenizerSnapshot = snapshot()) {
+  const snapshots = new BehaviorSubject(initial);
+  const events = new Subject<TokenizerEvent>();
+  const supervisor = {
+    snapshot: () => snapshots.value,
+    snapshots$: snapshots.asObservable(),
+    events$: events.asObservable(),
+    whenReady: jest.fn(async () => undefined),
+  } as unknown as TokenizerSupervisor;
+  const client = {
+    registerPrompt: jest.fn(async () => ({ handle: 'qh-x', promptTokens: 5, maxTokens: 10, droppedMessages: 0, expiresAt: 1 })),
+    turn: jest.fn(async (handle: string) => ({ handle, promptTokens: 5, generatedIds: [1, 2, 3, 4], decodeCalls: 2, limitReached: false, printedText: 'ab' })),
+    countUpstreamTokens: jest.fn(async (text: string) => text.length),
+  } as unknown as TokenizerClient;
+  const options = { tokenizer: { host: '127.0.0.1', port: 23456 } } as TokenizerModuleOptions;
+  return { bridge: new TokenizerBridge(options, supervisor, client), snapshots, events, client };
+}
+
+describe(TokenizerBridge.name, () => {
+  it('gives the runner the URL of the tokenizer it supervises', () => {
+    expect(setup().bridge.runnerUrl()).toBe('http://127.0.0.1:23456');
+  });
+
+  it('names the running instance, and none while no process is ready', () => {
+    const { bridge, snapshots } = setup();
+    expect(bridge.instanceId()).toBe(42);
+    snapshots.next(snapshot({ state: 'restarting', pid: null }));
+    expect(bridge.instanceId()).toBeNull();
+  });
+
+  it('passes turn progress on, without the process-level ready message', () => {
+    const { bridge, events } = setup();
+    const seen: TurnProgress[] = [];
+    bridge.progress$.subscribe((progress) => seen.push(progress));
+    events.next({ type: 'ready', port: 1, source: 'npm-package', tokenizerDir: '/x' });
+    events.next({ type: 'turn-start', handle: 'qh-x', promptTokens: 5 });
+    events.next({ type: 'tokens', handle: 'qh-x', generated: 4, limitReached: false });
+    expect(seen.map((p) => p.type)).toEqual(['turn-start', 'tokens']);
+  });
+
+  it('settles a builtin turn with the ids of the runner final call', async () => {
+    const { bridge } = setup();
+    await expect(bridge.settle('qh-x', 'ab')).resolves.toEqual({ completionTokens: 4 });
+  });
+
+  it('settles an upstream turn by counting the printed text', async () => {
+    const { bridge, client } = setup(snapshot({ mode: 'upstream' }));
+    await expect(bridge.settle('hello', 'abc')).resolves.toEqual({ completionTokens: 3 });
+    expect(client.turn).not.toHaveBeenCalled();
+  });
+});
