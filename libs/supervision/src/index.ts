@@ -1,0 +1,4 @@
+export * from './clock';
+export * from './graceful-stop';
+export * from './restart-backoff';
+export * from './wait-for';
