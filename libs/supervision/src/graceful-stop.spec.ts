@@ -54,6 +54,23 @@ describe(stopGracefully.name, () => {
 
 });
 
+describe(`${stopGracefully.name} with its own signal sender`, () => {
+  it('signals through the target instead of the pid', async () => {
+    const signals: string[] = [];
+    let exit!: () => void;
+    const target: StoppableProcess = {
+      pid: 2 ** 22 + 12345,
+      exited: new Promise<void>((resolve) => (exit = resolve)),
+      signal: (signal) => {
+        signals.push(signal);
+        if (signal === 'SIGKILL') exit();
+      },
+    };
+    await expect(stopGracefully(target, { graceMs: 20, clock: new Clock() })).resolves.toBe('SIGKILL');
+    expect(signals).toEqual(['SIGTERM', 'SIGKILL']);
+  });
+});
+
 describe(signalProcessGroup.name, () => {
   it('falls back to the pid when the process leads no group', async () => {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });

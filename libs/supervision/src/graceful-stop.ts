@@ -8,6 +8,8 @@ export interface StoppableProcess {
   readonly exited: Promise<unknown>;
   /** Writes to its input (a pty or stdin); needed only when a quit command is given. */
   write?(data: string): void;
+  /** Sends a signal; absent = signalProcessGroup(pid). A pty handle passes its own (it knows when it exited). */
+  signal?(signal: NodeJS.Signals): void;
 }
 
 export interface GracefulStopOptions {
@@ -68,7 +70,8 @@ export async function stopGracefully(target: StoppableProcess, options: Graceful
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     if (exited) return signal;
     options.onEscalate?.(signal);
-    signalProcessGroup(target.pid, signal);
+    if (target.signal) target.signal(signal);
+    else signalProcessGroup(target.pid, signal);
     if (await waitExit()) return signal;
   }
   return 'still-running';
