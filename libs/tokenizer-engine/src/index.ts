@@ -3,6 +3,7 @@ export * from './chat-template-renderer';
 export * from './clock';
 export * from './prompt-fitter';
 export * from './prompt-handle-store';
+export * from './qwen-special-tokens';
 export * from './qwen-tokenizer';
 export * from './streaming-decoder';
 export * from './text-scrubber';
