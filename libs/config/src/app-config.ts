@@ -45,7 +45,7 @@ const LOOPBACK_HOST = /^(localhost|::1|127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
 export class TokenizerConfig {
   @IsIn(TOKENIZER_MODES) mode!: TokenizerMode;
-  @Matches(LOOPBACK_HOST, { message: 'must be a loopback address (127.0.0.1, ::1 or localhost)' }) host!: string;
+  @Matches(LOOPBACK_HOST, { message: 'host must be a loopback address (127.0.0.1, ::1 or localhost)' }) host!: string;
   @IsInt() @Min(1) @Max(65535) port!: number;
   @IsString() @IsNotEmpty() python!: string;
   @IsInt() @Min(100) startTimeoutMs!: number;
