@@ -24,6 +24,7 @@ import { DirectRunner, DirectTurn, TimedChunk } from './direct-runner';
 import { BenchClient, ServiceTurn } from './http-client';
 import { ServiceProcess } from './service-process';
 import { fmt, median, percentile, sum } from './stats';
+import { tokenizerUnderLoad } from './tokenizer-load';
 
 const HARD_LIMIT_MS = 10 * 60 * 1000;
 
@@ -420,6 +421,9 @@ async function main(): Promise<void> {
 
   process.stderr.write('phase 3: the service as its own process: memory and 200 clients\n');
   await memoryAndBurst();
+
+  process.stderr.write('phase 4: the tokenizer server alone: runner calls under heavy registrations\n');
+  await tokenizerUnderLoad(row);
 
   const lines = [
     `Machine: ${host}. Wall time: ${fmt((Date.now() - t0) / 1000, 0)} s.`,

@@ -7,10 +7,9 @@
  *                              [--default-system-prompt TEXT]
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { TokenizerCommand } from '@qwen/tokenizer';
 import { QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
+import { collectLoadGarbage } from './collect-load-garbage';
 import { isLoopbackHost } from './runner-only-guard';
 import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink } from './tokenizer-app';
 import { WorkerPromptFitting } from './worker-prompt-fitting';
@@ -51,16 +50,6 @@ function parseCli(argv: string[]): CliOptions {
     handleTtlMs,
     defaultSystemPrompt: values['default-system-prompt'] ?? null,
   };
-}
-
-/**
- * Parsing tokenizer.json leaves ~100 MB of garbage that an idle server would otherwise keep for a long
- * time (nothing allocates enough to trigger a full GC); collect it once after loading.
- */
-function collectLoadGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (() => void) | undefined;
-  gc?.();
 }
 
 const log = (message: string) => process.stdout.write(`[tokenizer-server] ${message}\n`);

@@ -5,12 +5,14 @@
  */
 import { chatTemplateRendererFor, PromptFitter, QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
 import { parentPort, workerData } from 'node:worker_threads';
+import { collectLoadGarbage } from './collect-load-garbage';
 import type { FittingReply, FittingRequest, FittingWorkerData } from './worker-prompt-fitting';
 
 const { modelDir, defaultSystemPrompt } = workerData as FittingWorkerData;
 const tokenizer = QwenTokenizer.load(resolveTokenizerFiles(modelDir));
 const fitter = new PromptFitter(tokenizer, chatTemplateRendererFor(tokenizer, defaultSystemPrompt));
 void tokenizer.maxTokenBytes; // computed once now rather than during the first registration
+collectLoadGarbage();
 const port = parentPort!;
 
 port.on('message', ({ id, request }: FittingRequest) => {
