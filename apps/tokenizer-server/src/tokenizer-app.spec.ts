@@ -1,13 +1,13 @@
 import type { RegisterPromptResponse, TokenizerProcessMessage } from '@qwen/tokenizer';
 import {
   chatTemplateRendererFor,
-  type Clock,
   PROMPT_HANDLE_PATTERN,
   PromptFitter,
   QWEN_UPSTREAM_SYSTEM_PROMPT,
   QwenTokenizer,
   resolveTokenizerFiles,
 } from '@qwen/tokenizer-engine';
+import type { Clock } from '@qwen/supervision';
 import request from 'supertest';
 import { createTokenizerApp, type PromptFitting, startTokenizerServer, type TokenizerApp } from './tokenizer-app';
 
@@ -19,7 +19,7 @@ describe(createTokenizerApp.name, () => {
   let server: TokenizerApp;
   let sent: TokenizerProcessMessage[];
   let nextId: number;
-  const clock: Clock & { time: number } = { time: 1_000, now: () => clock.time };
+  const clock: Pick<Clock, 'now'> & { time: number } = { time: 1_000, now: () => clock.time };
   const upstreamIds = (text: string, system = QWEN_UPSTREAM_SYSTEM_PROMPT) =>
     tokenizer.encode(`<|im_start|>system\n${system}<|im_end|>\n<|im_start|>user\n${text}<|im_end|>\n<|im_start|>assistant\n`);
   const progress = () => sent.filter((m) => m.type !== 'registered' && m.type !== 'refused' && m.type !== 'reported');

@@ -1,7 +1,6 @@
 import type { RegisterPromptResponse, TokenizerCommand, TokenizerProcessMessage, TokenizerSourceKind } from '@qwen/tokenizer';
 import {
   chatTemplateRendererFor,
-  type Clock,
   type FitRequest,
   type FitResult,
   PROMPT_HANDLE_PREFIX,
@@ -10,6 +9,7 @@ import {
   QWEN_EOS_ID,
   type QwenTokenizer,
 } from '@qwen/tokenizer-engine';
+import type { Clock } from '@qwen/supervision';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +42,7 @@ export interface TokenizerAppOptions {
   maxHandles?: number;
   /** Turns a report can still be given for. */
   turnHistory?: number;
-  clock?: Clock;
+  clock?: Pick<Clock, 'now'>;
   send?: TokenizerMessageSink;
   logger?: TokenizerServerLogger;
 }

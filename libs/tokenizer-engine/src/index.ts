@@ -1,6 +1,5 @@
 export * from './byte-level';
 export * from './chat-template-renderer';
-export * from './clock';
 export * from './prompt-fitter';
 export * from './prompt-handle-store';
 export * from './qwen-special-tokens';
