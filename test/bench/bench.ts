@@ -13,6 +13,7 @@
  */
 import 'reflect-metadata';
 import { RunnerProcess, RunnerSpawnOptions } from '@qwen/model/runner-process';
+import { TokenizerBridge } from '@qwen/tokenizer';
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -146,7 +147,8 @@ async function startPair(tokenMs: number, promptTokenMs: number): Promise<Pair> 
   const directFaultFile = join(directRoot, 'fault.json');
   const direct = await DirectRunner.start({
     modelDir: directDir,
-    tokenizerPort: service.config.tokenizer.port,
+    tokenizerUrl: service.app.get(TokenizerBridge).runnerUrl(),
+    register: (request) => service.app.get(TokenizerBridge).register(request),
     env: { ...emulatorEnv, QWEN_EMU_FAULT_FILE: directFaultFile },
     logFile: join(directRoot, 'direct.log'),
   });
