@@ -4,7 +4,7 @@
  * request it belongs to, and multi-byte text goes through the real tokenizer both ways.
  */
 import { ModelProcessError, ModelService, ModelUnavailableError, GenerationEvent, GenerationRequest } from '@qwen/model';
-import { QwenTokenizer } from '@qwen/tokenizer/core';
+import { QwenTokenizer } from '@qwen/tokenizer-engine';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,13 +1,14 @@
-import { QWEN_UPSTREAM_SYSTEM_PROMPT, type RegisterPromptResponse, type TurnReport } from '@qwen/tokenizer';
-import { QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer/core';
+import type { ChatMessage, RegisterPromptRequest, RegisterPromptResponse, TokenizerCommand, TokenizerProcessMessage, TurnReport } from '@qwen/tokenizer';
+import { QWEN_UPSTREAM_SYSTEM_PROMPT, QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
 import { freePort } from '@qwen/testing/free-port';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * Starts the REAL tokenizer server process from dist/ (run `npm run build` first, as `npm test` does)
- * and talks to it over HTTP exactly like the upstream runner does.
+ * as the service does (fork, IPC channel), registers prompts over IPC like the service, and talks to
+ * its port over HTTP exactly like the upstream runner does — and like a foreign local client would.
  */
 const MAIN = join(__dirname, '..', 'dist', 'apps', 'tokenizer-server', 'src', 'main.js');
 const EOS = 151645;
@@ -52,10 +53,30 @@ describe('tokenizer server process (e2e)', () => {
     }
   }
 
-  async function register(body: object): Promise<RegisterPromptResponse> {
-    const res = await call<RegisterPromptResponse>('POST', '/prompts', body);
-    expect(res.status).toBe(200);
-    return res.body;
+  let nextId = 1;
+  /** Sends an IPC command and resolves with the process's answer to it. */
+  function command(message: { type: 'register'; request: RegisterPromptRequest } | { type: 'report'; handle: string }): Promise<TokenizerProcessMessage> {
+    const id = nextId++;
+    return new Promise((resolve) => {
+      const onMessage = (answer: TokenizerProcessMessage) => {
+        if (!('id' in answer) || answer.id !== id) return;
+        child.off('message', onMessage);
+        resolve(answer);
+      };
+      child.on('message', onMessage);
+      child.send({ ...message, id } as TokenizerCommand);
+    });
+  }
+
+  async function register(request: RegisterPromptRequest): Promise<RegisterPromptResponse> {
+    const answer = await command({ type: 'register', request });
+    if (answer.type !== 'registered') throw new Error(`refused: ${JSON.stringify(answer)}`);
+    return answer.response;
+  }
+
+  async function report(handle: string): Promise<TurnReport | null> {
+    const answer = await command({ type: 'report', handle });
+    return answer.type === 'reported' ? answer.report : null;
   }
 
   /** The runner's generation: /decode every 3 ids, the leftover at eos, then one call with all ids. */
@@ -76,7 +97,7 @@ describe('tokenizer server process (e2e)', () => {
     tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [MAIN, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = fork(MAIN, ['--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitUntilAnswering(20000);
@@ -113,8 +134,8 @@ describe('tokenizer server process (e2e)', () => {
     expect(await call('GET', '/eos_id')).toMatchObject({ status: 200, body: { eos_id: EOS } });
   });
 
-  it('hands a registered multi-line multi-turn prompt to /encode once, then falls back to upstream behaviour', async () => {
-    const messages = [
+  it('hands a prompt registered over IPC to /encode once, then answers its text statelessly like upstream', async () => {
+    const messages: ChatMessage[] = [
       { role: 'system', content: 'You answer in two lines.\nNever more.' },
       { role: 'user', content: 'What is 2+2?\nExplain.' },
       { role: 'assistant', content: '4.\nBecause 2+2=4.' },
@@ -153,12 +174,19 @@ describe('tokenizer server process (e2e)', () => {
     const { handle } = await register({ prompt: 'raw prompt', contextWindow: 1024 });
     await call('POST', '/encode', { text: handle });
     const generated = [...tokenizer.encode('当然！这里有表情：👨‍👩‍👧‍👦、🏳️‍🌈、😀。还有中文：你好世界。'), EOS];
+    const turnEnd = new Promise<TokenizerProcessMessage>((resolve) => {
+      const onMessage = (m: TokenizerProcessMessage) => {
+        if (m.type !== 'turn-end' || m.handle !== handle) return;
+        child.off('message', onMessage);
+        resolve(m);
+      };
+      child.on('message', onMessage);
+    });
     const printed = await runLikeTheRunner(generated);
     expect(printed.join('')).toBe(tokenizer.decode(generated));
     for (const piece of printed) expect(piece).not.toContain('\ufffd');
-    const report = await call<TurnReport>('GET', `/turns/${handle}`);
-    expect(report.status).toBe(200);
-    expect(report.body).toEqual({
+    await expect(turnEnd).resolves.toEqual({ type: 'turn-end', handle, generatedIds: generated.length });
+    expect(await report(handle)).toEqual({
       handle,
       promptTokens: tokenizer.encode('raw prompt').length,
       generatedIds: generated,
@@ -175,14 +203,68 @@ describe('tokenizer server process (e2e)', () => {
     const generated = tokenizer.encode(' one two three four five six seven eight nine');
     const printed = await runLikeTheRunner(generated);
     expect(printed.join('')).toBe(tokenizer.decode(generated.slice(0, 5)));
-    const report = await call<TurnReport>('GET', `/turns/${handle}`);
-    expect(report.body).toMatchObject({ generatedIds: generated, limitReached: true });
+    expect(await report(handle)).toMatchObject({ generatedIds: generated, limitReached: true });
   });
 
-  it('answers 404 JSON for a turn it does not know', async () => {
-    const res = await call<{ error: { code: string } }>('GET', '/turns/qh-AAAAAAAAAAAAAAAAAAAAAA');
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('not_found');
+  it('reports no turn for a handle it does not know', async () => {
+    expect(await report('qh-AAAAAAAAAAAAAAAAAAAAAA')).toBeNull();
+  });
+
+  it('answers the runner while a 2,000-message registration is being fitted', async () => {
+    const messages = Array.from({ length: 2000 }, (_, i) => ({
+      role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+      content: `message ${i}: ${'a long history line with 中文 and words '.repeat(12)}`,
+    }));
+    const order: string[] = [];
+    // Kept whole (no dropping, a huge window): every message is tokenized, ~1 MB of text.
+    const registering = register({ messages, contextWindow: 10_000_000, dropOldTurns: false }).then((r) => {
+      order.push('registered');
+      return r;
+    });
+    const decode = await call<{ text: string }>('POST', '/decode', { token_ids: tokenizer.encode('Hello there') });
+    order.push('decode answered');
+    const bos = await call('GET', '/bos_id');
+    order.push('bos answered');
+    expect(decode).toMatchObject({ status: 200, body: { text: 'Hello there' } });
+    expect(bos.status).toBe(200);
+    const registered = await registering;
+    expect(registered.droppedMessages).toBe(0);
+    expect(order).toEqual(['decode answered', 'bos answered', 'registered']);
+  }, 30000);
+
+  it('lets a second local client neither read nor disturb a turn', async () => {
+    const { handle } = await register({ prompt: 'a private prompt', contextWindow: 1024 });
+    await call('POST', '/encode', { text: handle });
+    const generated = [...tokenizer.encode('A private answer, only for its client.'), EOS];
+    const firstChunk = await call<{ text: string }>('POST', '/decode', { token_ids: generated.slice(0, 3) });
+
+    // The foreign client: no registration, no turn reading, no template, a stateless /encode.
+    for (const [method, path, body] of [
+      ['POST', '/prompts', { prompt: 'mine', contextWindow: 1024 }],
+      ['GET', `/turns/${handle}`, undefined],
+      ['POST', '/chat_template', { messages: [] }],
+      ['GET', '/health', undefined],
+    ] as const) {
+      expect((await call(method, path, body)).status).toBe(404);
+    }
+    const typed = await call<{ token_ids: number[] }>('POST', '/encode', { text: 'let me in' });
+    expect(tokenizer.decode(typed.body.token_ids)).toContain('<|im_start|>user\nlet me in<|im_end|>');
+    const guessed = await call<{ token_ids: number[] }>('POST', '/encode', { text: 'qh-AAAAAAAAAAAAAAAAAAAAAA' });
+    expect(tokenizer.decode(guessed.body.token_ids)).toContain('qh-AAAAAAAAAAAAAAAAAAAAAA');
+    const fromPage = await fetch(base + '/decode', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'http://evil.example' },
+      body: JSON.stringify({ token_ids: [1, 2, 3] }),
+    });
+    expect(fromPage.status).toBe(403);
+
+    // The runner goes on as if nothing happened.
+    for (let i = 3; i < generated.length; i += 3) await call('POST', '/decode', { token_ids: generated.slice(i, i + 3) });
+    const final = await call<{ text: string }>('POST', '/decode', { token_ids: generated });
+    expect(final.body.text).toBe(tokenizer.decode(generated));
+    const turn = await report(handle);
+    expect(turn?.printedText.startsWith(firstChunk.body.text)).toBe(true);
+    expect(turn?.printedText).toBe(tokenizer.decode(generated));
   });
 
   it('answers runner-sized calls well within the runner 1 s timeout', async () => {

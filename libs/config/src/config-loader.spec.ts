@@ -59,6 +59,14 @@ describe(loadAppConfig.name, () => {
     expect(() => loadAppConfig(sources({ QWEN_TOKENIZER_MODE: 'rust' }))).toThrow(/tokenizer\.mode: .*builtin, upstream/);
   });
 
+  it('keeps the tokenizer on loopback: its port serves the runner only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qwen-config-'));
+    writeFileSync(join(dir, 'open.yaml'), 'tokenizer:\n  host: 0.0.0.0\n');
+    expect(() => loadAppConfig(sources({ QWEN_CONFIG: 'open.yaml' }, dir))).toThrow(/tokenizer\.host: must be a loopback address/);
+    writeFileSync(join(dir, 'v6.yaml'), 'tokenizer:\n  host: "::1"\n');
+    expect(loadAppConfig(sources({ QWEN_CONFIG: 'v6.yaml' }, dir)).tokenizer.host).toBe('::1');
+  });
+
   it('rejects unknown keys in an override file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qwen-config-'));
     writeFileSync(join(dir, 'bad.yaml'), 'server:\n  prot: 8181\n');

@@ -1,8 +1,9 @@
-import { BehaviorSubject, Subject } from 'rxjs';
+import { BehaviorSubject, filter, Subject } from 'rxjs';
 import type { TokenizerClient } from './tokenizer-client';
+import { tokenizerStrategy } from './tokenizer-strategy';
 import { TokenizerBridge } from './tokenizer-bridge';
 import type { TokenizerSupervisor } from './tokenizer-supervisor';
-import type { TokenizerEvent, TokenizerSnapshot, TurnProgress } from './tokenizer.contract';
+import type { TokenizerProcessMessage, TokenizerSnapshot, TurnProgress } from './tokenizer.contract';
 import type { TokenizerModuleOptions } from './tokenizer.options';
 
 function snapshot(patch: Partial<TokenizerSnapshot> = {}): TokenizerSnapshot {
@@ -11,16 +12,20 @@ function snapshot(patch: Partial<TokenizerSnapshot> = {}): TokenizerSnapshot {
 
 function setup(initial: TokenizerSnapshot = snapshot()) {
   const snapshots = new BehaviorSubject(initial);
-  const events = new Subject<TokenizerEvent>();
+  const events = new Subject<TokenizerProcessMessage>();
   const supervisor = {
     snapshot: () => snapshots.value,
     snapshots$: snapshots.asObservable(),
     events$: events.asObservable(),
     whenReady: jest.fn(async () => undefined),
+    instanceId: () => (snapshots.value.state === 'ready' ? 1 : null),
+    strategy: () => tokenizerStrategy(snapshots.value.mode),
   } as unknown as TokenizerSupervisor;
   const client = {
+    progress$: events.pipe(filter((event): event is TurnProgress => event.type !== 'ready')),
     registerPrompt: jest.fn(async () => ({ handle: 'qh-x', promptTokens: 5, maxTokens: 10, droppedMessages: 0, expiresAt: 1 })),
-    turn: jest.fn(async (handle: string) => ({ handle, promptTokens: 5, generatedIds: [1, 2, 3, 4], decodeCalls: 2, limitReached: false, printedText: 'ab' })),
+    generatedCount: jest.fn(async () => 4),
+    release: jest.fn(),
     countUpstreamTokens: jest.fn(async (text: string) => text.length),
   } as unknown as TokenizerClient;
   const options = { tokenizer: { host: '127.0.0.1', port: 23456 } } as TokenizerModuleOptions;
@@ -34,7 +39,7 @@ describe(TokenizerBridge.name, () => {
 
   it('names the running instance, and none while no process is ready', () => {
     const { bridge, snapshots } = setup();
-    expect(bridge.instanceId()).toBe(42);
+    expect(bridge.instanceId()).toBe(1);
     snapshots.next(snapshot({ state: 'restarting', pid: null }));
     expect(bridge.instanceId()).toBeNull();
   });
@@ -45,8 +50,8 @@ describe(TokenizerBridge.name, () => {
     bridge.progress$.subscribe((progress) => seen.push(progress));
     events.next({ type: 'ready', port: 1, source: 'npm-package', tokenizerDir: '/x' });
     events.next({ type: 'turn-start', handle: 'qh-x', promptTokens: 5 });
-    events.next({ type: 'tokens', handle: 'qh-x', generated: 4, limitReached: false });
-    expect(seen.map((p) => p.type)).toEqual(['turn-start', 'tokens']);
+    events.next({ type: 'turn-end', handle: 'qh-x', generatedIds: 4 });
+    expect(seen.map((p) => p.type)).toEqual(['turn-start', 'turn-end']);
   });
 
   it('settles a builtin turn with the ids of the runner final call', async () => {
@@ -57,6 +62,15 @@ describe(TokenizerBridge.name, () => {
   it('settles an upstream turn by counting the printed text', async () => {
     const { bridge, client } = setup(snapshot({ mode: 'upstream' }));
     await expect(bridge.settle('hello', 'abc')).resolves.toEqual({ completionTokens: 3 });
-    expect(client.turn).not.toHaveBeenCalled();
+    expect(client.generatedCount).not.toHaveBeenCalled();
+  });
+
+  it('releases a builtin registration with the process, and nothing upstream', () => {
+    const builtin = setup();
+    builtin.bridge.release('qh-x');
+    expect(builtin.client.release).toHaveBeenCalledWith('qh-x');
+    const upstream = setup(snapshot({ mode: 'upstream' }));
+    upstream.bridge.release('line');
+    expect(upstream.client.release).not.toHaveBeenCalled();
   });
 });

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { filter, map, Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { TokenizerClient } from './tokenizer-client';
 import { TokenizerSupervisor } from './tokenizer-supervisor';
-import type { RegisterPromptRequest, RegisterPromptResponse, TokenizerEvent, TokenizerSnapshot, TurnProgress, TurnUsage } from './tokenizer.contract';
+import type { RegisterPromptRequest, RegisterPromptResponse, TokenizerSnapshot, TurnProgress, TurnUsage } from './tokenizer.contract';
 import { TOKENIZER_OPTIONS, TokenizerModuleOptions } from './tokenizer.options';
 
 /**
- * The one door of the service (ModelService and its collaborators) to the tokenizer dependency:
- * its state, the URL the runner is given, prompt registration and a turn's progress and usage.
+ * The one door of the service (the model runtime) to the tokenizer dependency: its state, the URL
+ * the runner is given, prompt registration, and a turn's progress and usage on one channel.
+ * What differs between our server and the upstream one is the supervisor's strategy, not here.
  */
 @Injectable()
 export class TokenizerBridge {
@@ -20,10 +21,7 @@ export class TokenizerBridge {
     private readonly client: TokenizerClient,
   ) {
     this.state$ = supervisor.snapshots$;
-    this.progress$ = supervisor.events$.pipe(
-      filter((event): event is Exclude<TokenizerEvent, { type: 'ready' }> => event.type !== 'ready'),
-      map((event): TurnProgress => event),
-    );
+    this.progress$ = client.progress$;
   }
 
   snapshot(): TokenizerSnapshot {
@@ -39,10 +37,9 @@ export class TokenizerBridge {
     return `http://${this.options.tokenizer.host}:${this.supervisor.snapshot().port}`;
   }
 
-  /** Changes when the tokenizer process is replaced (a new process knows none of the old handles); null when none runs. */
+  /** Changes when the tokenizer process is replaced (a new process knows none of the old handles); null when none is ready. */
   instanceId(): number | null {
-    const snapshot = this.supervisor.snapshot();
-    return snapshot.state === 'ready' ? snapshot.pid : null;
+    return this.supervisor.instanceId();
   }
 
   /** Throws ContextLengthExceededError or TokenizerUnavailableError. */
@@ -50,14 +47,13 @@ export class TokenizerBridge {
     return this.client.registerPrompt(request);
   }
 
-  /** Forgets a registration that will never be typed (its handle expires on its own today). */
+  /** Forgets a registration that will never be typed. */
   release(handle: string): void {
-    void handle;
+    this.supervisor.strategy().release(this.client, handle);
   }
 
   /** Completion tokens of a finished turn: the runner's final /decode (builtin), or counted with upstream /encode. */
-  async settle(handle: string, printedText: string): Promise<TurnUsage> {
-    if (this.supervisor.snapshot().mode === 'upstream') return { completionTokens: await this.client.countUpstreamTokens(printedText) };
-    return { completionTokens: (await this.client.turn(handle)).generatedIds.length };
+  settle(handle: string, printedText: string): Promise<TurnUsage> {
+    return this.supervisor.strategy().settle(this.client, handle, printedText);
   }
 }

@@ -1,10 +1,19 @@
 import type { TokenizerConfig } from '@qwen/config';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { TokenizerClient, TokenizerRequestError, TokenizerUnsupportedError } from './tokenizer-client';
-import { TokenizerClock } from './tokenizer-clock';
-import { TokenizerSupervisor } from './tokenizer-supervisor';
-import { ContextLengthExceededError, TokenizerSnapshot, TokenizerUnavailableError, TurnReport } from './tokenizer.contract';
+import { BehaviorSubject, Subject } from 'rxjs';
+import { TokenizerClient, TokenizerRequestError } from './tokenizer-client';
+import { tokenizerStrategy } from './tokenizer-strategy';
+import type { TokenizerSupervisor } from './tokenizer-supervisor';
+import {
+  ContextLengthExceededError,
+  TokenizerCommand,
+  TokenizerProcessMessage,
+  TokenizerSnapshot,
+  TokenizerUnavailableError,
+  TurnProgress,
+  TurnReport,
+} from './tokenizer.contract';
 
 interface Seen {
   method: string;
@@ -25,7 +34,9 @@ describe(TokenizerClient.name, () => {
   let port: number;
   let seen: Seen[];
   let handler: Handler;
-  let snapshot: TokenizerSnapshot;
+  let snapshots: BehaviorSubject<TokenizerSnapshot>;
+  let messages: Subject<TokenizerProcessMessage>;
+  let sent: TokenizerCommand[];
   let client: TokenizerClient;
 
   function makeClient(patch: Partial<TokenizerConfig> = {}): TokenizerClient {
@@ -45,10 +56,20 @@ describe(TokenizerClient.name, () => {
       defaultSystemPrompt: null,
       ...patch,
     } as TokenizerConfig;
-    snapshot = { ...snapshot, mode: tokenizer.mode, port: tokenizer.port };
-    const supervisor = { snapshot: () => snapshot } as unknown as TokenizerSupervisor;
+    snapshots.next({ ...snapshots.value, mode: tokenizer.mode, port: tokenizer.port });
+    const supervisor = {
+      snapshot: () => snapshots.value,
+      snapshots$: snapshots.asObservable(),
+      messages$: messages.asObservable(),
+      strategy: () => tokenizerStrategy(tokenizer.mode),
+      send: (command: TokenizerCommand) => {
+        const state = snapshots.value.state;
+        if (state !== 'ready') throw new TokenizerUnavailableError(`tokenizer unavailable (${state})`);
+        sent.push(command);
+      },
+    } as unknown as TokenizerSupervisor;
     client?.onModuleDestroy();
-    client = new TokenizerClient({ tokenizer, paths: { modelDir: 'm', logDir: 'l', runDir: 'r' } }, supervisor, new TokenizerClock());
+    client = new TokenizerClient({ tokenizer, paths: { modelDir: 'm', logDir: 'l', runDir: 'r' } }, supervisor);
     return client;
   }
 
@@ -76,123 +97,77 @@ describe(TokenizerClient.name, () => {
   beforeEach(() => {
     seen = [];
     handler = (_req, res) => json(res, 404, { error: 'not found' });
-    snapshot = { state: 'ready', mode: 'builtin', pid: 1, port: 0, restarts: 0, lastError: null, source: 'npm-package', limitations: [] };
+    sent = [];
+    messages = new Subject();
+    snapshots = new BehaviorSubject<TokenizerSnapshot>({ state: 'ready', mode: 'builtin', pid: 1, port: 0, restarts: 0, lastError: null, source: 'npm-package', limitations: [] });
     makeClient();
   });
 
-  describe('registerPrompt', () => {
-    const request = { messages: [{ role: 'user' as const, content: 'Hi' }], contextWindow: 1024, maxTokens: 50 };
+  /** Answers the last command sent, as the tokenizer process would. */
+  function reply(build: (id: number) => TokenizerProcessMessage): void {
+    const last = sent[sent.length - 1] as { id: number };
+    messages.next(build(last.id));
+  }
 
-    it('posts the request to /prompts and returns the registration', async () => {
-      const registered = { handle: 'qh-abc', promptTokens: 20, maxTokens: 50, droppedMessages: 0, expiresAt: 123 };
-      handler = (_req, res) => json(res, 201, registered);
-      await expect(client.registerPrompt(request)).resolves.toEqual(registered);
-      expect(seen).toEqual([{ method: 'POST', url: '/prompts', body: request }]);
+  describe('builtin: over the IPC channel', () => {
+    const registration = { handle: 'qh-abc', promptTokens: 12, maxTokens: 100, droppedMessages: 0, expiresAt: 1 };
+
+    it('registers a prompt with a register command and returns the registration, without any HTTP request', async () => {
+      const pending = client.registerPrompt({ prompt: 'x', contextWindow: 1024 });
+      expect(sent).toEqual([{ type: 'register', id: expect.any(Number), request: { prompt: 'x', contextWindow: 1024 } }]);
+      reply((id) => ({ type: 'registered', id, response: registration }));
+      await expect(pending).resolves.toEqual(registration);
+      expect(seen).toEqual([]);
     });
 
-    it('maps 400 context_length_exceeded to ContextLengthExceededError', async () => {
-      handler = (_req, res) =>
-        json(res, 400, { error: { code: 'context_length_exceeded', message: 'too long', promptTokens: 1500, contextWindow: 1024 } });
-      const error = await client.registerPrompt(request).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ContextLengthExceededError);
-      expect(error).toMatchObject({ promptTokens: 1500, contextWindow: 1024, requestedTokens: 50 });
+    it('maps a context_length_exceeded refusal to ContextLengthExceededError, and another refusal to TokenizerRequestError', async () => {
+      const tooLong = client.registerPrompt({ prompt: 'x', contextWindow: 10, maxTokens: 5 });
+      reply((id) => ({ type: 'refused', id, error: { code: 'context_length_exceeded', message: 'm', promptTokens: 40, contextWindow: 10 } }));
+      await expect(tooLong).rejects.toMatchObject({ name: ContextLengthExceededError.name, promptTokens: 40, contextWindow: 10, requestedTokens: 5 });
+      const invalid = client.registerPrompt({ prompt: 'x', contextWindow: 10 });
+      reply((id) => ({ type: 'refused', id, error: { code: 'invalid_request', message: 'contextWindow must be an integer >= 1' } }));
+      await expect(invalid).rejects.toBeInstanceOf(TokenizerRequestError);
     });
 
-    it('maps another 400 to TokenizerRequestError with the status', async () => {
-      handler = (_req, res) => json(res, 400, { error: { code: 'bad_request', message: 'messages must not be empty' } });
-      const error = await client.registerPrompt(request).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(TokenizerRequestError);
-      expect(error).toMatchObject({ status: 400 });
-      expect((error as Error).message).toContain('messages must not be empty');
+    it('fails fast when the process is not ready, and fails what waits when it stops being ready', async () => {
+      const waiting = client.registerPrompt({ prompt: 'x', contextWindow: 1024 });
+      snapshots.next({ ...snapshots.value, state: 'restarting', pid: null });
+      await expect(waiting).rejects.toThrow('tokenizer unavailable (restarting)');
+      await expect(client.registerPrompt({ prompt: 'x', contextWindow: 1024 })).rejects.toBeInstanceOf(TokenizerUnavailableError);
+      expect(() => client.release('qh-abc')).not.toThrow();
     });
 
-    it('maps a 5xx to TokenizerUnavailableError and does not retry the POST', async () => {
-      handler = (_req, res) => json(res, 500, { error: 'boom' });
-      await expect(client.registerPrompt(request)).rejects.toBeInstanceOf(TokenizerUnavailableError);
-      expect(seen).toHaveLength(1);
+    it('releases a handle with a release command', () => {
+      client.release('qh-abc');
+      expect(sent).toEqual([{ type: 'release', handle: 'qh-abc' }]);
     });
 
-    it('fails fast, without a request, when the supervisor is not ready', async () => {
-      snapshot = { ...snapshot, state: 'restarting' };
-      const started = Date.now();
-      await expect(client.registerPrompt(request)).rejects.toThrow(new TokenizerUnavailableError('tokenizer unavailable (restarting)'));
-      expect(Date.now() - started).toBeLessThan(50);
-      expect(seen).toHaveLength(0);
+    it('counts a finished turn from its turn-end, else asks the process for its report', async () => {
+      const seenProgress: TurnProgress[] = [];
+      client.progress$.subscribe((progress) => seenProgress.push(progress));
+      messages.next({ type: 'turn-end', handle: 'qh-a', generatedIds: 7 });
+      await expect(client.generatedCount('qh-a')).resolves.toBe(7);
+      expect(sent).toEqual([]);
+      expect(seenProgress).toEqual([{ type: 'turn-end', handle: 'qh-a', generatedIds: 7 }]);
+
+      const counted = client.generatedCount('qh-b');
+      expect(sent).toEqual([{ type: 'report', id: expect.any(Number), handle: 'qh-b' }]);
+      const report: TurnReport = { handle: 'qh-b', promptTokens: 3, generatedIds: [1, 2, 3], decodeCalls: 1, limitReached: false, printedText: 'abc' };
+      reply((id) => ({ type: 'reported', id, report }));
+      await expect(counted).resolves.toBe(3);
+
+      const unknown = client.turn('qh-c');
+      reply((id) => ({ type: 'reported', id, report: null }));
+      await expect(unknown).rejects.toBeInstanceOf(TokenizerRequestError);
     });
 
-    it('turns a request that gets no answer into TokenizerUnavailableError after requestTimeoutMs, without retrying', async () => {
-      makeClient({ requestTimeoutMs: 200 });
-      handler = () => undefined; // never answers
-      const started = Date.now();
-      const error = await client.registerPrompt(request).catch((e: unknown) => e);
-      const elapsed = Date.now() - started;
-      expect(error).toBeInstanceOf(TokenizerUnavailableError);
-      expect((error as Error).message).toContain('within 200 ms');
-      expect(elapsed).toBeGreaterThanOrEqual(150);
-      expect(elapsed).toBeLessThan(1500);
-      expect(seen).toHaveLength(1);
-    });
-
-    it('turns a refused connection into TokenizerUnavailableError quickly', async () => {
-      const closed = createServer();
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-      const closedPort = (closed.address() as AddressInfo).port;
-      await new Promise<void>((resolve) => closed.close(() => resolve()));
-      makeClient({ port: closedPort });
-      const started = Date.now();
-      const error = await client.registerPrompt(request).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(TokenizerUnavailableError);
-      expect((error as Error).message).toContain('ECONNREFUSED');
-      expect(Date.now() - started).toBeLessThan(1000);
-    });
-  });
-
-  describe('turn', () => {
-    const report: TurnReport = { handle: 'qh-1', promptTokens: 20, generatedIds: [1, 2, 151645], decodeCalls: 2, limitReached: false, printedText: 'ab' };
-
-    it('gets /turns/:handle (encoded)', async () => {
-      handler = (_req, res) => json(res, 200, report);
-      await expect(client.turn('qh-1/x')).resolves.toEqual(report);
-      expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /turns/qh-1%2Fx']);
-    });
-
-    it('retries a GET once after a 5xx', async () => {
-      let calls = 0;
-      handler = (_req, res) => (++calls === 1 ? json(res, 503, { error: 'busy' }) : json(res, 200, report));
-      await expect(client.turn('qh-1')).resolves.toEqual(report);
-      expect(seen).toHaveLength(2);
-    });
-
-    it('gives up after the one retry', async () => {
-      handler = (_req, res) => json(res, 502, { error: 'bad gateway' });
-      await expect(client.turn('qh-1')).rejects.toThrow(/GET \/turns\/… answered 502/);
-      expect(seen).toHaveLength(2);
-    });
-
-    it('maps an unknown handle (404) to TokenizerRequestError', async () => {
-      handler = (_req, res) => json(res, 404, { error: { message: 'unknown handle' } });
-      await expect(client.turn('qh-x')).rejects.toMatchObject({ name: 'TokenizerRequestError', status: 404 });
-      expect(seen).toHaveLength(1);
-    });
-  });
-
-  describe('chatTemplate and health', () => {
-    it('returns the rendered prompt of /chat_template', async () => {
-      handler = (_req, res) => json(res, 200, { prompt: '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n' });
-      await expect(client.chatTemplate([{ role: 'user', content: 'Hi' }])).resolves.toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
-      expect(seen[0]).toEqual({ method: 'POST', url: '/chat_template', body: { messages: [{ role: 'user', content: 'Hi' }] } });
-    });
-
-    it('reports health true on 200 and false on an error status, a refused connection or a timeout', async () => {
-      handler = (_req, res) => json(res, 200, { status: 'ok' });
+    it('reports health true when GET /bos_id answers 200, false on an error status or a refused connection', async () => {
+      handler = (_req, res) => json(res, 200, { bos_id: -1 });
       await expect(client.health()).resolves.toBe(true);
-      expect(seen[0].url).toBe('/health');
       handler = (_req, res) => json(res, 500, {});
       await expect(client.health()).resolves.toBe(false);
-      handler = () => undefined;
-      const started = Date.now();
+      makeClient({ port: 1 });
       await expect(client.health()).resolves.toBe(false);
-      expect(Date.now() - started).toBeLessThan(1500); // healthTimeoutMs = 300
     });
   });
 
@@ -231,9 +206,9 @@ describe(TokenizerClient.name, () => {
       await expect(client.registerPrompt({ prompt: 'long', contextWindow: 1024 })).rejects.toBeInstanceOf(ContextLengthExceededError);
     });
 
-    it('says turn reports and the chat template are not available, and checks health on /bos_id', async () => {
-      await expect(client.turn('x')).rejects.toBeInstanceOf(TokenizerUnsupportedError);
-      await expect(client.chatTemplate([])).rejects.toBeInstanceOf(TokenizerUnsupportedError);
+    it('registers and releases nothing over IPC, and checks health on /bos_id', async () => {
+      tokenizerStrategy('upstream').release(client, 'x');
+      expect(sent).toEqual([]);
       handler = (_req, res) => json(res, 200, { bos_id: -1 });
       await expect(client.health()).resolves.toBe(true);
       expect(seen.map((s) => s.url)).toEqual(['/bos_id']);

@@ -2,7 +2,8 @@ import type { TokenizerConfig } from '@qwen/config';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenizerChild, TokenizerExit, TokenizerProcess, tokenizerLaunch } from './tokenizer-process';
+import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-process';
+import { tokenizerStrategy } from './tokenizer-strategy';
 import { TokenizerModuleOptions } from './tokenizer.options';
 
 const TOKENIZER = {
@@ -18,7 +19,8 @@ function exitOf(child: TokenizerChild): Promise<TokenizerExit> {
   return new Promise((resolve) => child.onExit(resolve));
 }
 
-describe(tokenizerLaunch.name, () => {
+describe('tokenizerStrategy(mode).launch', () => {
+  const tokenizerLaunch = (options: TokenizerModuleOptions, installRoot: string) => tokenizerStrategy(options.tokenizer.mode).launch(options, installRoot);
   const paths = { modelDir: '/models/qwen', logDir: '/var/log/qwen', runDir: '/run/qwen' };
 
   it('forks our compiled server from the install root in builtin mode', () => {
@@ -52,6 +54,7 @@ describe(TokenizerProcess.name, () => {
   let root: string;
   let options: TokenizerModuleOptions;
   const processes = new TokenizerProcess();
+  const start = (options: TokenizerModuleOptions) => processes.start(tokenizerStrategy('upstream').launch(options, root));
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'tokenizer-process-'));
@@ -73,7 +76,7 @@ describe(TokenizerProcess.name, () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('starts the process, appends its output to tokenizer.log, and reports its exit signal', async () => {
-    const child = processes.start(options);
+    const child = start(options);
     const exited = exitOf(child);
     expect(child.pid).toEqual(expect.any(Number));
     const logFile = join(root, 'logs', 'nested', 'tokenizer.log');
@@ -88,12 +91,12 @@ describe(TokenizerProcess.name, () => {
   });
 
   it('reports the exit code of a process that ends by itself', async () => {
-    const child = processes.start({ ...options, tokenizer: { ...options.tokenizer, port: 1 } });
+    const child = start({ ...options, tokenizer: { ...options.tokenizer, port: 1 } });
     await expect(exitOf(child)).resolves.toEqual({ code: 3, signal: null });
   });
 
   it('reports an interpreter that does not exist as an exit with an error', async () => {
-    const child = processes.start({ ...options, tokenizer: { ...options.tokenizer, python: join(root, 'no-such-python') } });
+    const child = start({ ...options, tokenizer: { ...options.tokenizer, python: join(root, 'no-such-python') } });
     const exit = await exitOf(child);
     expect(exit.error).toContain('ENOENT');
     expect(child.exited).toBe(true);
@@ -101,7 +104,7 @@ describe(TokenizerProcess.name, () => {
 
   it('refuses to start when the upstream script is missing', () => {
     rmSync(join(options.paths.modelDir, 'qwen2.5_tokenizer.py'));
-    expect(() => processes.start(options)).toThrow(/qwen2\.5_tokenizer\.py is missing/);
+    expect(() => start(options)).toThrow(/qwen2\.5_tokenizer\.py is missing/);
   });
 });
 

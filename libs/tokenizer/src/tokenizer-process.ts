@@ -2,44 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { findInstallRoot } from '@qwen/config';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { TokenizerModuleOptions } from './tokenizer.options';
-
-/** The upstream tokenizer server script, in the model directory. */
-export const UPSTREAM_TOKENIZER_SCRIPT = 'qwen2.5_tokenizer.py';
-/** Our tokenizer server, compiled, relative to the install root. */
-export const BUILTIN_TOKENIZER_ENTRY = join('dist', 'apps', 'tokenizer-server', 'src', 'main.js');
-/** Name of the tokenizer's output file inside paths.logDir. */
-export const TOKENIZER_LOG_FILE = 'tokenizer.log';
-
-/** How to start the tokenizer server for a given configuration (pure: no side effect). */
-export interface TokenizerLaunch {
-  /** fork = our Node server with an IPC channel; spawn = the upstream Python script. */
-  kind: 'fork' | 'spawn';
-  /** The script (fork) or the executable (spawn). */
-  command: string;
-  args: string[];
-  cwd: string;
-  logFile: string;
-}
-
-export function tokenizerLaunch(options: TokenizerModuleOptions, installRoot: string): TokenizerLaunch {
-  const { tokenizer, paths } = options;
-  const modelDir = resolve(paths.modelDir);
-  const logFile = join(resolve(paths.logDir), TOKENIZER_LOG_FILE);
-  if (tokenizer.mode === 'upstream') {
-    return {
-      kind: 'spawn',
-      command: tokenizer.python,
-      args: [UPSTREAM_TOKENIZER_SCRIPT, '--host', tokenizer.host, '--port', String(tokenizer.port)],
-      cwd: modelDir,
-      logFile,
-    };
-  }
-  const args = ['--host', tokenizer.host, '--port', String(tokenizer.port), '--model-dir', modelDir, '--handle-ttl-ms', String(tokenizer.handleTtlMs)];
-  if (tokenizer.defaultSystemPrompt != null) args.push('--default-system-prompt', tokenizer.defaultSystemPrompt);
-  return { kind: 'fork', command: join(installRoot, BUILTIN_TOKENIZER_ENTRY), args, cwd: installRoot, logFile };
-}
+import { join } from 'node:path';
+import type { TokenizerLaunch } from './tokenizer-strategy';
 
 export interface TokenizerExit {
   code: number | null;
@@ -54,8 +18,10 @@ export interface TokenizerChild {
   readonly exited: boolean;
   /** Called once, when the process has ended (or could not be started). */
   onExit(listener: (exit: TokenizerExit) => void): void;
-  /** IPC messages (builtin mode only). */
+  /** IPC messages (our server only). */
   onMessage(listener: (message: unknown) => void): void;
+  /** Sends an IPC message; false when there is no channel (upstream server, or the process is gone). */
+  send(message: unknown): boolean;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -84,21 +50,17 @@ function installExitHook(): void {
  */
 @Injectable()
 export class TokenizerProcess {
-  private readonly installRoot = findInstallRoot(__dirname);
-
-  launchFor(options: TokenizerModuleOptions): TokenizerLaunch {
-    return tokenizerLaunch(options, this.installRoot);
-  }
+  /** Where dist/ is: the builtin server's entry is relative to it. */
+  readonly installRoot = findInstallRoot(__dirname);
 
   /** Throws when the program to run is missing (not built, or no upstream script). */
-  start(options: TokenizerModuleOptions): TokenizerChild {
-    const launch = this.launchFor(options);
+  start(launch: TokenizerLaunch): TokenizerChild {
     const program = launch.kind === 'fork' ? launch.command : join(launch.cwd, launch.args[0]);
     if (!existsSync(program)) {
       throw new Error(launch.kind === 'fork' ? `${program} is missing (run npm run build)` : `${program} is missing`);
     }
     mkdirSync(join(launch.logFile, '..'), { recursive: true });
-    appendFileSync(launch.logFile, `\n==== tokenizer start ${new Date().toISOString()} (${options.tokenizer.mode})\n`);
+    appendFileSync(launch.logFile, `\n==== tokenizer start ${new Date().toISOString()} (${launch.kind === 'fork' ? 'builtin' : 'upstream'})\n`);
     const fd = openSync(launch.logFile, 'a');
     let child: ChildProcess;
     try {
@@ -144,6 +106,12 @@ class NodeTokenizerChild implements TokenizerChild {
 
   onMessage(listener: (message: unknown) => void): void {
     this.child.on('message', listener);
+  }
+
+  send(message: unknown): boolean {
+    if (this.ended || !this.child.connected) return false;
+    this.child.send(message as object);
+    return true;
   }
 
   kill(signal: NodeJS.Signals): void {

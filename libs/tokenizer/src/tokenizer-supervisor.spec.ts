@@ -1,16 +1,17 @@
 import { Logger } from '@nestjs/common';
 import type { TokenizerConfig } from '@qwen/config';
-import { TokenizerClock, TokenizerTimer } from './tokenizer-clock';
+import { Clock, TimerHandle } from '@qwen/supervision';
 import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-process';
 import { ProbeFailure, TokenizerProbe } from './tokenizer-probe';
-import { KILL_WAIT_MS, START_POLL_MS, STOP_GRACE_MS, TokenizerSupervisor, UPSTREAM_TOKENIZER_LIMITATIONS } from './tokenizer-supervisor';
+import { TokenizerLaunch, UPSTREAM_TOKENIZER_LIMITATIONS } from './tokenizer-strategy';
+import { KILL_WAIT_MS, START_POLL_MS, STOP_GRACE_MS, TokenizerSupervisor } from './tokenizer-supervisor';
 import { TokenizerEvent, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
 import { TokenizerModuleOptions } from './tokenizer.options';
 
 // ---------------------------------------------------------------- fakes
 
 /** Timers that only fire when the test moves time on. */
-class FakeClock extends TokenizerClock {
+class FakeClock extends Clock {
   private time = 1_000_000;
   private seq = 0;
   private timers: { at: number; seq: number; callback: () => void }[] = [];
@@ -19,13 +20,13 @@ class FakeClock extends TokenizerClock {
     return this.time;
   }
 
-  override setTimeout(callback: () => void, ms: number): TokenizerTimer {
+  override setTimeout(callback: () => void, ms: number): TimerHandle {
     const timer = { at: this.time + ms, seq: this.seq++, callback };
     this.timers.push(timer);
-    return timer as unknown as TokenizerTimer;
+    return timer as unknown as TimerHandle;
   }
 
-  override clearTimeout(timer: TokenizerTimer | null | undefined): void {
+  override clearTimeout(timer: TimerHandle | null | undefined): void {
     this.timers = this.timers.filter((t) => (t as unknown) !== timer);
   }
 
@@ -79,7 +80,17 @@ class FakeChild implements TokenizerChild {
     for (const listener of this.exitListeners) listener(exit);
   }
 
-  send(message: unknown): void {
+  /** Commands the supervisor sent to the process. */
+  readonly received: unknown[] = [];
+
+  send(message: unknown): boolean {
+    if (this.exited) return false;
+    this.received.push(message);
+    return true;
+  }
+
+  /** A message from the process to the supervisor. */
+  emit(message: unknown): void {
     for (const listener of this.messageListeners) listener(message);
   }
 }
@@ -93,12 +104,14 @@ class FakeProcess {
   announceReady = true;
   private nextPid = 4000;
 
-  start(options: TokenizerModuleOptions): TokenizerChild {
+  readonly installRoot = '/opt/qwen-chat';
+
+  start(launch: TokenizerLaunch): TokenizerChild {
     if (this.startError) throw this.startError;
     const child = new FakeChild(this.nextPid++);
     this.children.push(child);
     // Only our server (builtin mode) has an IPC channel.
-    if (this.announceReady && options.tokenizer.mode === 'builtin') queueMicrotask(() => child.send(READY_EVENT));
+    if (this.announceReady && launch.kind === 'fork') queueMicrotask(() => child.emit(READY_EVENT));
     return child;
   }
 
@@ -221,10 +234,10 @@ describe(TokenizerSupervisor.name, () => {
       const child = await startReady();
       const events: TokenizerEvent[] = [];
       const subscription = supervisor.events$.subscribe((event) => events.push(event));
-      child.send({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/x' });
-      child.send({ type: 'tokens', handle: 'qh-1', generated: 3, limitReached: false });
-      child.send({ type: 'something else' });
-      child.send('not an event');
+      child.emit({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/x' });
+      child.emit({ type: 'tokens', handle: 'qh-1', generated: 3, limitReached: false });
+      child.emit({ type: 'something else' });
+      child.emit('not an event');
       subscription.unsubscribe();
       expect(events.map((e) => e.type)).toEqual(['ready', 'tokens']);
       expect(supervisor.snapshot().source).toBe('npm-package');
@@ -237,7 +250,7 @@ describe(TokenizerSupervisor.name, () => {
       await clock.advance(3000);
       expect(supervisor.snapshot().state).toBe('starting');
       expect(probe.calls).toBe(0);
-      processes.last.send({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/m' });
+      processes.last.emit({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/m' });
       await clock.advance(0);
       expect(supervisor.snapshot()).toMatchObject({ state: 'ready', source: 'npm-package' });
       expect(probe.calls).toBe(1);

@@ -1,10 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { BehaviorSubject, Observable, Subject } from 'rxjs';
-import { ExponentialBackoff } from './backoff';
-import { TokenizerClock, TokenizerTimer } from './tokenizer-clock';
+import { Clock, ExponentialBackoff, stopGracefully, TimerHandle, waitFor } from '@qwen/supervision';
+import { BehaviorSubject, distinctUntilChanged, filter, firstValueFrom, from, map, Observable, skip, Subject } from 'rxjs';
 import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-process';
 import { TokenizerProbe } from './tokenizer-probe';
-import { TokenizerEvent, TokenizerSnapshot, TokenizerStateName, TokenizerUnavailableError } from './tokenizer.contract';
+import { tokenizerStrategy, TokenizerStrategy } from './tokenizer-strategy';
+import {
+  TokenizerCommand,
+  TokenizerEvent,
+  TokenizerProcessMessage,
+  TokenizerSnapshot,
+  TokenizerStateName,
+  TokenizerUnavailableError,
+} from './tokenizer.contract';
 import { TOKENIZER_OPTIONS, TokenizerModuleOptions } from './tokenizer.options';
 
 /** Pause between two `GET /bos_id` attempts while the server starts. */
@@ -14,19 +21,8 @@ export const STOP_GRACE_MS = 3000;
 /** After SIGKILL, how long to wait for the exit before going on regardless. */
 export const KILL_WAIT_MS = 2000;
 
-/** What the upstream tokenizer (qwen2.5_tokenizer.py) cannot do; reported at start-up and in the snapshot. */
-export const UPSTREAM_TOKENIZER_LIMITATIONS: readonly string[] = [
-  'custom system prompts are not available: the upstream tokenizer always uses its fixed system prompt',
-  'conversation history is not available: only the last user message reaches the model',
-  'max_tokens and usage counts are not exact: the upstream tokenizer neither cuts the output nor reports generated ids',
-];
-
-const EVENT_TYPES = new Set(['ready', 'turn-start', 'tokens']);
-
-interface ReadyWaiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
+const MESSAGE_TYPES = new Set(['ready', 'registered', 'refused', 'reported', 'turn-start', 'tokens', 'turn-end', 'unknown-line']);
+const LEGACY_EVENT_TYPES = new Set(['ready', 'turn-start', 'tokens']);
 
 /**
  * Starts, health-checks and restarts the tokenizer server process.
@@ -39,20 +35,24 @@ interface ReadyWaiter {
  *   back-off (restartInitialDelayMs doubling up to restartMaxDelayMs; starts over after the server was
  *   ready for restartMaxDelayMs). A start that never becomes ready is `failed` until the next attempt.
  *   It never gives up: a dead tokenizer is retried at the capped delay, and each attempt is logged.
- * - stop() (on application shutdown): SIGTERM, wait, SIGKILL. TokenizerProcess also SIGKILLs it if
- *   the service exits, so it is never left orphaned.
+ * - stop() (on application shutdown): the graceful stop of @qwen/supervision (SIGTERM, wait, SIGKILL).
+ *   TokenizerProcess also SIGKILLs it if the service exits, so it is never left orphaned.
+ * - The mode's strategy (builtin or upstream) is picked at each start from the options of that start.
  */
 @Injectable()
 export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TokenizerSupervisor');
   private readonly snapshotSubject: BehaviorSubject<TokenizerSnapshot>;
-  private readonly eventSubject = new Subject<TokenizerEvent>();
+  private readonly messageSubject = new Subject<TokenizerProcessMessage>();
   private backoff: ExponentialBackoff;
+  private strategyInUse: TokenizerStrategy;
+  /** Counts the processes started: names the instance that holds the registered handles. */
+  private launches = 0;
   private child: TokenizerChild | null = null;
   /** Bumped at every launch, restart and stop: callbacks of an older generation are ignored. */
   private generation = 0;
   /** The one pending timer: start poll, health check or restart delay. */
-  private timer: TokenizerTimer | null = null;
+  private timer: TimerHandle | null = null;
   private startedAt = 0;
   private readySince: number | null = null;
   private healthFailuresInRow = 0;
@@ -60,15 +60,15 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   /** Builtin mode: the server said `ready` over IPC (so the port is ours, not a stray process's). */
   private ipcReady = false;
   private stopped = false;
-  private waiters: ReadyWaiter[] = [];
 
   constructor(
     @Inject(TOKENIZER_OPTIONS) private options: TokenizerModuleOptions,
     private readonly tokenizerProcess: TokenizerProcess,
     private readonly probe: TokenizerProbe,
-    private readonly clock: TokenizerClock,
+    private readonly clock: Clock,
   ) {
     this.backoff = this.newBackoff();
+    this.strategyInUse = tokenizerStrategy(options.tokenizer.mode);
     this.snapshotSubject = new BehaviorSubject<TokenizerSnapshot>({
       state: 'stopped',
       mode: options.tokenizer.mode,
@@ -77,7 +77,7 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
       restarts: 0,
       lastError: null,
       source: null,
-      limitations: limitationsOf(options),
+      limitations: [...this.strategyInUse.limitations],
     });
   }
 
@@ -90,9 +90,31 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     return this.snapshotSubject.asObservable();
   }
 
-  /** Messages from the tokenizer server process (IPC): ready, turn-start, tokens. */
+  /** Every message of the current tokenizer process (IPC; our server only). */
+  get messages$(): Observable<TokenizerProcessMessage> {
+    return this.messageSubject.asObservable();
+  }
+
+  /** @deprecated ready, turn-start and tokens only, for the ModelService of before TokenizerBridge: use TokenizerBridge.progress$. */
   get events$(): Observable<TokenizerEvent> {
-    return this.eventSubject.asObservable();
+    return this.messageSubject.pipe(filter((message): message is TokenizerEvent => LEGACY_EVENT_TYPES.has(message.type)));
+  }
+
+  /** The strategy of the mode the current process was started in. */
+  strategy(): TokenizerStrategy {
+    return this.strategyInUse;
+  }
+
+  /** Names the ready process (a new one knows none of the old one's handles); null when none is ready. */
+  instanceId(): number | null {
+    return this.snapshot().state === 'ready' ? this.launches : null;
+  }
+
+  /** Sends a command to the ready process over IPC; throws TokenizerUnavailableError when there is none. */
+  send(command: TokenizerCommand): void {
+    const state = this.snapshot().state;
+    if (state !== 'ready' || !this.child) throw new TokenizerUnavailableError(`tokenizer unavailable (${state})`);
+    if (!this.child.send(command)) throw new TokenizerUnavailableError('tokenizer unavailable: its IPC channel is closed');
   }
 
   onApplicationBootstrap(): void {
@@ -119,7 +141,16 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   whenReady(): Promise<void> {
     if (this.snapshot().state === 'ready') return Promise.resolve();
     if (this.stopped) return Promise.reject(new TokenizerUnavailableError('tokenizer unavailable (stopped)'));
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    // A failed start being retried: wait for the outcome of the next attempt.
+    const next = this.snapshotSubject.pipe(
+      distinctUntilChanged((a, b) => a.state === b.state),
+      skip(this.snapshot().state === 'failed' ? 1 : 0),
+      filter((s) => s.state === 'ready' || s.state === 'failed' || (s.state === 'stopped' && this.stopped)),
+    );
+    return firstValueFrom(next).then((s) => {
+      if (s.state === 'ready') return;
+      throw new TokenizerUnavailableError(s.state === 'stopped' ? 'tokenizer unavailable (stopped)' : `tokenizer unavailable: ${s.lastError}`);
+    });
   }
 
   /** Stops the process and starts it again (with new options if given); resolves when ready. */
@@ -128,7 +159,8 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     if (options) {
       this.options = options;
       this.backoff = this.newBackoff();
-      this.update({ mode: options.tokenizer.mode, port: options.tokenizer.port, limitations: limitationsOf(options), source: null });
+      this.strategyInUse = tokenizerStrategy(options.tokenizer.mode);
+      this.update({ mode: options.tokenizer.mode, port: options.tokenizer.port, limitations: [...this.strategyInUse.limitations], source: null });
     }
     this.logger.log(`restarting the tokenizer: ${reason}`);
     this.stopped = false;
@@ -161,7 +193,6 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     if (old && !old.exited) this.logger.log(`stopping the tokenizer (pid ${old.pid})`);
     await this.terminate(old, STOP_GRACE_MS);
     this.update({ state: 'stopped', pid: null });
-    this.rejectWaiters('tokenizer unavailable (stopped)');
   }
 
   // ------------------------------------------------------------------ start-up
@@ -176,13 +207,14 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     const { mode, host, port } = this.options.tokenizer;
     let child: TokenizerChild;
     try {
-      child = this.tokenizerProcess.start(this.options);
+      child = this.tokenizerProcess.start(this.strategyInUse.launch(this.options, this.tokenizerProcess.installRoot));
     } catch (error) {
       this.update({ state, pid: null });
       this.startFailed(generation, `cannot start the tokenizer: ${(error as Error).message}`);
       return;
     }
     this.child = child;
+    this.launches += 1;
     this.startedAt = this.clock.now();
     this.update({ state, pid: child.pid, source: null });
     this.logger.log(`tokenizer ${state === 'starting' ? 'starting' : 'restarting'} (${mode}, pid ${child.pid}, ${host}:${port})`);
@@ -192,10 +224,10 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async pollStart(generation: number): Promise<void> {
-    const { mode, host, port, healthTimeoutMs } = this.options.tokenizer;
+    const { host, port, healthTimeoutMs } = this.options.tokenizer;
     // Our server reports `ready` over IPC once it listens; without it, an answer on the port could
     // come from another process (a stray server from an earlier run) while ours fails to bind.
-    const waitsForIpc = mode === 'builtin' && !this.ipcReady;
+    const waitsForIpc = this.strategyInUse.announcesReady && !this.ipcReady;
     this.pollInFlight = true;
     const failure = waitsForIpc ? 'the server has not reported ready over IPC' : await this.probe.bosId(host, port, healthTimeoutMs);
     if (generation !== this.generation) return;
@@ -216,16 +248,12 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     this.logger.log(
       `tokenizer ready (pid ${snapshot.pid}${snapshot.source ? `, tokenizer files from ${snapshot.source}` : ''}) after ${this.readySince - this.startedAt} ms`,
     );
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.resolve();
     this.scheduleHealthCheck(generation);
   }
 
   private startFailed(generation: number, reason: string): void {
     if (generation !== this.generation) return;
     this.scheduleRestart(reason, 'failed');
-    this.rejectWaiters(`tokenizer unavailable: ${reason}`);
   }
 
   // ------------------------------------------------------------------ while running
@@ -264,7 +292,7 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   }
 
   private onMessage(generation: number, message: unknown): void {
-    if (generation !== this.generation || !isTokenizerEvent(message)) return;
+    if (generation !== this.generation || !isProcessMessage(message)) return;
     if (message.type === 'ready') {
       this.ipcReady = true;
       this.update({ source: message.source });
@@ -274,7 +302,7 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
         this.schedule(generation, 0, () => this.pollStart(generation));
       }
     }
-    this.eventSubject.next(message);
+    this.messageSubject.next(message);
   }
 
   // ------------------------------------------------------------------ restarts
@@ -306,23 +334,21 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
 
   private async terminate(child: TokenizerChild | null, graceMs: number): Promise<void> {
     if (!child || child.exited) return;
-    child.kill('SIGTERM');
-    if (await this.waitForExit(child, graceMs)) return;
-    this.logger.warn(`the tokenizer (pid ${child.pid}) ignored SIGTERM for ${graceMs} ms: SIGKILL`);
-    child.kill('SIGKILL');
-    await this.waitForExit(child, KILL_WAIT_MS);
+    await stopGracefully(
+      { pid: child.pid ?? 0, exited: exitOf(child), signal: (signal) => child.kill(signal) },
+      {
+        graceMs,
+        clock: this.clock,
+        onEscalate: (signal) => {
+          if (signal === 'SIGKILL') this.logger.warn(`the tokenizer (pid ${child.pid}) ignored SIGTERM for ${graceMs} ms: SIGKILL`);
+        },
+      },
+    );
   }
 
   /** True when the child exited within `ms`. */
   private waitForExit(child: TokenizerChild, ms: number): Promise<boolean> {
-    if (child.exited) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => resolve(child.exited), ms);
-      child.onExit(() => {
-        this.clock.clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    return waitFor(from(exitOf(child)).pipe(map(() => true)), Boolean, ms, this.clock);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -343,12 +369,6 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     this.timer = null;
   }
 
-  private rejectWaiters(message: string): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(new TokenizerUnavailableError(message));
-  }
-
   private update(patch: Partial<TokenizerSnapshot>): void {
     this.snapshotSubject.next({ ...this.snapshotSubject.value, ...patch });
   }
@@ -358,13 +378,15 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   }
 
   private warnAboutMode(): void {
-    if (this.options.tokenizer.mode !== 'upstream') return;
-    this.logger.warn(`upstream tokenizer mode (${this.options.tokenizer.python} qwen2.5_tokenizer.py): ${UPSTREAM_TOKENIZER_LIMITATIONS.join('; ')}`);
+    const { limitations, mode } = this.strategyInUse;
+    if (limitations.length === 0) return;
+    this.logger.warn(`${mode} tokenizer mode (${this.options.tokenizer.python} qwen2.5_tokenizer.py): ${limitations.join('; ')}`);
   }
 }
 
-function limitationsOf(options: TokenizerModuleOptions): string[] {
-  return options.tokenizer.mode === 'upstream' ? [...UPSTREAM_TOKENIZER_LIMITATIONS] : [];
+/** Resolves when the child has exited (at once if it has). */
+function exitOf(child: TokenizerChild): Promise<void> {
+  return child.exited ? Promise.resolve() : new Promise((resolve) => child.onExit(() => resolve()));
 }
 
 function describeExit(exit: TokenizerExit): string {
@@ -373,6 +395,6 @@ function describeExit(exit: TokenizerExit): string {
   return `code ${exit.code}`;
 }
 
-function isTokenizerEvent(message: unknown): message is TokenizerEvent {
-  return typeof message === 'object' && message !== null && EVENT_TYPES.has((message as { type?: unknown }).type as string);
+function isProcessMessage(message: unknown): message is TokenizerProcessMessage {
+  return typeof message === 'object' && message !== null && MESSAGE_TYPES.has((message as { type?: unknown }).type as string);
 }

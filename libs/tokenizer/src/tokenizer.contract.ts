@@ -1,15 +1,10 @@
 /**
  * The contract between the service and OUR tokenizer server process (apps/tokenizer-server).
- * The runner-facing part (/bos_id, /eos_id, /encode, /decode) is fixed by the upstream runner
- * (../shared/runner-protocol.md); the rest is ours.
+ * The runner-facing HTTP part (/bos_id, /eos_id, /encode, /decode) is fixed by the upstream runner
+ * (docs/runner-protocol, ../shared/runner-protocol.md); everything else — registering prompts,
+ * releasing them, a turn's progress and its report — goes over the IPC channel of the forked
+ * process (TokenizerCommand down, TokenizerProcessMessage up), never over the port.
  */
-
-export const QWEN_BOS_ID = -1;
-export const QWEN_ENDOFTEXT_ID = 151643;
-export const QWEN_IM_START_ID = 151644;
-export const QWEN_IM_END_ID = 151645;
-export const QWEN_EOS_ID = QWEN_IM_END_ID;
-export const QWEN_UPSTREAM_SYSTEM_PROMPT = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.';
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
@@ -20,7 +15,7 @@ export interface ChatMessage {
   name?: string;
 }
 
-/** POST /prompts — register a complete prompt; the runner is then given only the handle. */
+/** Register a complete prompt (IPC `register`); the runner is then given only the handle. */
 export interface RegisterPromptRequest {
   /** A conversation, rendered with the model's chat template plus the generation prompt. */
   messages?: ChatMessage[];
@@ -46,12 +41,12 @@ export interface RegisterPromptResponse {
   expiresAt: number;
 }
 
-/** 400 body of POST /prompts when even the shortest transcript does not fit. */
+/** Why a registration was refused when even the shortest transcript does not fit. */
 export interface ContextLengthExceededBody {
   error: { code: 'context_length_exceeded'; message: string; promptTokens: number; contextWindow: number };
 }
 
-/** GET /turns/:handle — what the runner really did for one registered prompt. */
+/** IPC `report` — what the runner really did for one registered prompt. */
 export interface TurnReport {
   handle: string;
   promptTokens: number;
@@ -65,11 +60,29 @@ export interface TurnReport {
   printedText: string;
 }
 
-/** Messages the tokenizer server sends to its parent over the IPC channel (child_process.fork). */
-export type TokenizerEvent =
+/** A registration the tokenizer process refused (IPC `refused`). */
+export type TokenizerRefusal = ContextLengthExceededBody['error'] | { code: 'invalid_request' | 'internal_error'; message: string };
+
+/** Messages the service sends to the tokenizer process over the IPC channel (child_process.fork). */
+export type TokenizerCommand =
+  | { type: 'register'; id: number; request: RegisterPromptRequest }
+  /** Forget a registration that will never be typed. */
+  | { type: 'release'; handle: string }
+  | { type: 'report'; id: number; handle: string };
+
+/** Messages the tokenizer process sends to the service over the IPC channel. */
+export type TokenizerProcessMessage =
   | { type: 'ready'; port: number; source: TokenizerSourceKind; tokenizerDir: string }
-  | { type: 'turn-start'; handle: string; promptTokens: number }
-  | { type: 'tokens'; handle: string; generated: number; limitReached: boolean };
+  | { type: 'registered'; id: number; response: RegisterPromptResponse }
+  | { type: 'refused'; id: number; error: TokenizerRefusal }
+  | { type: 'reported'; id: number; report: TurnReport | null }
+  | TurnProgress;
+
+/**
+ * @deprecated The part of TokenizerProcessMessage that TokenizerSupervisor.events$ still carries for
+ * the ModelService of before TokenizerBridge; use TokenizerBridge.progress$.
+ */
+export type TokenizerEvent = Extract<TokenizerProcessMessage, { type: 'ready' | 'turn-start' | 'tokens' }>;
 
 export type TokenizerSourceKind = 'model-dir' | 'npm-package';
 
@@ -105,7 +118,7 @@ export interface TokenizerSnapshot {
   limitations: string[];
 }
 
-/** Thrown by the TokenizerClient when the tokenizer cannot be reached quickly. Maps to HTTP 503. */
+/** Thrown when the tokenizer is not ready, or its process went away during a call. Maps to HTTP 503. */
 export class TokenizerUnavailableError extends Error {
   constructor(message = 'tokenizer unavailable') {
     super(message);
@@ -113,7 +126,7 @@ export class TokenizerUnavailableError extends Error {
   }
 }
 
-/** Thrown by the TokenizerClient for a 400 context_length_exceeded. Maps to HTTP 400. */
+/** Thrown when a prompt does not fit the window even after dropping old turns. Maps to HTTP 400. */
 export class ContextLengthExceededError extends Error {
   constructor(
     readonly promptTokens: number,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { upstreamModelFiles } from '@qwen/model';
-import { resolveTokenizerFiles } from '@qwen/tokenizer/core/tokenizer-files';
+import { resolveTokenizerFiles } from '@qwen/tokenizer-engine';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 

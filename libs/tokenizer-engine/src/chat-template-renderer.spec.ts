@@ -1,4 +1,4 @@
-import { QWEN_IM_END_ID, QWEN_IM_START_ID, QWEN_UPSTREAM_SYSTEM_PROMPT } from '../tokenizer.contract';
+import { QWEN_IM_END_ID, QWEN_IM_START_ID, QWEN_UPSTREAM_SYSTEM_PROMPT } from './qwen-special-tokens';
 import { ChatTemplateRenderer } from './chat-template-renderer';
 import { QwenTokenizer } from './qwen-tokenizer';
 import { resolveTokenizerFiles } from './tokenizer-files';

@@ -1,7 +1,7 @@
-import type { Clock } from './clock';
+import type { Clock } from '@qwen/supervision';
 import { PROMPT_HANDLE_PATTERN, PromptHandleStore, type PromptEntry } from './prompt-handle-store';
 
-class FakeClock implements Clock {
+class FakeClock implements Pick<Clock, 'now'> {
   constructor(public time = 1_000_000) {}
   now(): number {
     return this.time;

@@ -83,3 +83,56 @@ describe(PromptFitter.name, () => {
     expect(fits).toEqual({ ok: true, prompt: { ids: [9707, 1879], promptTokens: 2, maxTokens: 8, droppedMessages: 0 } });
   });
 });
+
+describe(`${PromptFitter.name} on long histories`, () => {
+  let tokenizer: QwenTokenizer;
+  let renderer: ChatTemplateRenderer;
+  let fitter: PromptFitter;
+
+  beforeAll(() => {
+    tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
+    renderer = new ChatTemplateRenderer(tokenizer.chatTemplate);
+    fitter = new PromptFitter(tokenizer, renderer);
+  });
+
+  const history = (count: number): RenderableMessage[] =>
+    Array.from({ length: count }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `message ${i}: ${'données 你好 '.repeat((i % 7) + 1)}` }));
+
+  it('gives the ids of the whole rendered conversation, message by message, when nothing is dropped', () => {
+    const messages: RenderableMessage[] = [{ role: 'system', content: 'Be brief.' }, ...history(9)];
+    const result = fitter.fit({ messages, contextWindow: 4096 });
+    expect(result.ok && result.prompt.ids).toEqual(tokenizer.encode(renderer.render(messages)));
+    const noSystem = history(9);
+    const plain = fitter.fit({ messages: noSystem, contextWindow: 4096 });
+    expect(plain.ok && plain.prompt.ids).toEqual(tokenizer.encode(renderer.render(noSystem)));
+  });
+
+  it('keeps the newest messages that fit, as the one-at-a-time dropping did, and tokenizes each message at most once', () => {
+    const messages = history(2001);
+    const encode = jest.spyOn(tokenizer, 'encode');
+    const result = fitter.fit({ messages, contextWindow: 1024, maxTokens: 100 });
+    const calls = encode.mock.calls.length;
+    encode.mockRestore();
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const kept = messages.slice(result.prompt.droppedMessages);
+    expect(result.prompt.ids).toEqual(tokenizer.encode(renderer.render(kept)));
+    expect(result.prompt.ids.length + 100).toBeLessThanOrEqual(1024);
+    const oneMore = messages.slice(result.prompt.droppedMessages - 1);
+    expect(tokenizer.encode(renderer.render(oneMore)).length + 100).toBeGreaterThan(1024);
+    expect(calls).toBeLessThan(kept.length + 10);
+  });
+
+  it('refuses text that cannot fit by its size alone without tokenizing it', () => {
+    const encode = jest.spyOn(tokenizer, 'encode');
+    const paste = 'x'.repeat(1_000_000);
+    const chat = fitter.fit({ messages: [{ role: 'user', content: paste }], contextWindow: 1024 });
+    const raw = fitter.fit({ prompt: paste, contextWindow: 1024 });
+    const calls = encode.mock.calls.length;
+    encode.mockRestore();
+    expect(chat.ok).toBe(false);
+    expect(raw.ok).toBe(false);
+    expect(!chat.ok && chat.error.error.promptTokens).toBeGreaterThan(1024);
+    expect(calls).toBe(0);
+  });
+});

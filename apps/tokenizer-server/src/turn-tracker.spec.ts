@@ -1,6 +1,4 @@
-import { QwenTokenizer } from '../core/qwen-tokenizer';
-import type { StoredPrompt } from '../core/prompt-handle-store';
-import { resolveTokenizerFiles } from '../core/tokenizer-files';
+import { QwenTokenizer, resolveTokenizerFiles, type StoredPrompt } from '@qwen/tokenizer-engine';
 import { TurnTracker } from './turn-tracker';
 
 const EOS = 151645;
@@ -31,7 +29,7 @@ describe(TurnTracker.name, () => {
     expect(tracker.decode([A, B, C])).toMatchObject({ kind: 'chunk', text: 'ABC', progress: { handle: 'qh-1', generated: 3, limitReached: false } });
     expect(tracker.decode([A, A, A])).toMatchObject({ kind: 'chunk', text: 'AAA' });
     expect(tracker.decode([B, EOS])).toMatchObject({ kind: 'chunk', text: 'B<|im_end|>' });
-    expect(tracker.decode([A, B, C, A, A, A, B, EOS])).toMatchObject({ kind: 'final', text: '', progress: { generated: 8 } });
+    expect(tracker.decode([A, B, C, A, A, A, B, EOS])).toMatchObject({ kind: 'final', text: byteVocab.decode([A, B, C, A, A, A, B, EOS]), progress: { generated: 8 } });
     expect(tracker.report('qh-1')).toEqual({
       handle: 'qh-1',
       promptTokens: 10,
@@ -51,7 +49,7 @@ describe(TurnTracker.name, () => {
     const bytes = [...Buffer.from('😀你', 'utf8')]; // 7 bytes
     const texts = [tracker.decode(bytes.slice(0, 3)).text, tracker.decode(bytes.slice(3, 6)).text, tracker.decode(bytes.slice(6)).text];
     expect(texts).toEqual(['', '😀', '你']);
-    expect(tracker.decode(bytes)).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.decode(bytes)).toMatchObject({ kind: 'final', text: byteVocab.decode(bytes) });
     expect(tracker.report('qh-2')?.printedText).toBe('😀你');
   });
 
@@ -60,7 +58,7 @@ describe(TurnTracker.name, () => {
     tracker.startTurn(prompt('qh-3'));
     tracker.decode([A, B, C]);
     tracker.decode([C, B, A]);
-    expect(tracker.decode([A, B, C, C, B, A, A])).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.decode([A, B, C, C, B, A, A])).toMatchObject({ kind: 'final', text: byteVocab.decode([A, B, C, C, B, A, A]) });
     expect(tracker.report('qh-3')).toMatchObject({ generatedIds: [A, B, C, C, B, A, A], printedText: 'ABCCBA' });
   });
 
@@ -86,7 +84,7 @@ describe(TurnTracker.name, () => {
     const tracker = new TurnTracker(byteVocab);
     tracker.startTurn(prompt('qh-6'));
     expect(tracker.decode([A])).toMatchObject({ kind: 'chunk', text: 'A' });
-    expect(tracker.decode([A])).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.decode([A])).toMatchObject({ kind: 'final', text: byteVocab.decode([A]) });
     expect(tracker.report('qh-6')).toMatchObject({ generatedIds: [A], printedText: 'A', decodeCalls: 2 });
   });
 
@@ -94,7 +92,7 @@ describe(TurnTracker.name, () => {
     const tracker = new TurnTracker(byteVocab);
     tracker.startTurn(prompt('qh-7'));
     tracker.decode([A, B, EOS]);
-    expect(tracker.decode([A, B, EOS])).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.decode([A, B, EOS])).toMatchObject({ kind: 'final', text: byteVocab.decode([A, B, EOS]) });
     expect(tracker.report('qh-7')?.generatedIds).toEqual([A, B, EOS]);
   });
 
@@ -108,7 +106,7 @@ describe(TurnTracker.name, () => {
   it('an empty call is the final call of a generation stopped before anything was printed', () => {
     const tracker = new TurnTracker(byteVocab);
     tracker.startTurn(prompt('qh-9'));
-    expect(tracker.decode([])).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.decode([])).toMatchObject({ kind: 'final', text: byteVocab.decode([]) });
     expect(tracker.report('qh-9')).toMatchObject({ generatedIds: [], printedText: '', decodeCalls: 1 });
   });
 
@@ -125,7 +123,7 @@ describe(TurnTracker.name, () => {
     expect(tracker.decode([A, B, C])).toMatchObject({ text: 'ABC', progress: { generated: 3, limitReached: false } });
     expect(tracker.decode([B, C, A])).toMatchObject({ text: 'B', progress: { generated: 6, limitReached: true } });
     expect(tracker.decode([C, C, C])).toMatchObject({ text: '', progress: { generated: 9, limitReached: true } });
-    expect(tracker.decode([A, B, C, B, C, A, C, C, C, A])).toMatchObject({ kind: 'final', text: '' });
+    expect(tracker.decode([A, B, C, B, C, A, C, C, C, A])).toMatchObject({ kind: 'final', text: byteVocab.decode([A, B, C, B, C, A, C, C, C, A]) });
     expect(tracker.report('qh-11')).toMatchObject({ printedText: 'ABCB', limitReached: true, generatedIds: [A, B, C, B, C, A, C, C, C, A] });
   });
 
@@ -138,12 +136,21 @@ describe(TurnTracker.name, () => {
     expect(tracker.report('qh-12')).toMatchObject({ generatedIds: [A, B, C], decodeCalls: 1 });
   });
 
-  it('an anonymous turn (typed text) streams without progress events or report', () => {
+  it('answers calls outside any turn statelessly, without progress or end', () => {
     const tracker = new TurnTracker(byteVocab);
-    tracker.startAnonymousTurn(20);
-    const bytes = [...Buffer.from('é', 'utf8')];
-    expect(tracker.decode([A, B, bytes[0]])).toEqual({ kind: 'chunk', text: 'AB', progress: undefined });
-    expect(tracker.decode([bytes[1], C, C])).toEqual({ kind: 'chunk', text: 'éCC', progress: undefined });
+    expect(tracker.decode([A, B, C])).toEqual({ kind: 'stateless', text: 'ABC' });
+    expect(tracker.decode([A, B, C, A, B, C])).toEqual({ kind: 'stateless', text: 'ABCABC' });
+  });
+
+  it('reports the end of a turn at the final call, and a possible end at an ambiguous one', () => {
+    const tracker = new TurnTracker(byteVocab);
+    tracker.startTurn(prompt('qh-end'));
+    expect(tracker.decode([A, B, C]).ended).toBeUndefined();
+    expect(tracker.decode([A, B, C]).ended).toEqual({ handle: 'qh-end', generatedIds: 3 });
+    tracker.startTurn(prompt('qh-end2'));
+    tracker.decode([A, B, C]);
+    tracker.decode([A, B]);
+    expect(tracker.decode([A, B, C, A, B])).toMatchObject({ kind: 'final', text: 'ABCAB', ended: { handle: 'qh-end2', generatedIds: 5 } });
   });
 
   it('keeps only the last turns and answers undefined for unknown handles', () => {

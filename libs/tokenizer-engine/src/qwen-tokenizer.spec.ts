@@ -1,4 +1,4 @@
-import { QWEN_ENDOFTEXT_ID, QWEN_IM_END_ID, QWEN_IM_START_ID } from '../tokenizer.contract';
+import { QWEN_ENDOFTEXT_ID, QWEN_IM_END_ID, QWEN_IM_START_ID } from './qwen-special-tokens';
 import { QwenTokenizer } from './qwen-tokenizer';
 import { resolveTokenizerFiles } from './tokenizer-files';
 

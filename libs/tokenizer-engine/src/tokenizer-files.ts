@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { TokenizerSourceKind } from '../tokenizer.contract';
+import type { TokenizerSourceKind } from '@qwen/tokenizer';
 
 /** The two Hugging Face files the tokenizer needs, and where they came from. */
 export interface TokenizerFiles {

@@ -1,8 +1,7 @@
-import type { ChatRole } from '../tokenizer.contract';
-import type { RenderableMessage } from '../core/chat-template-renderer';
-import type { FitRequest } from '../core/prompt-fitter';
+import type { ChatRole } from '@qwen/tokenizer';
+import type { FitRequest, RenderableMessage } from '@qwen/tokenizer-engine';
 
-/** A request body the server cannot use; answered as 400 `{"error":{"code":"invalid_request","message"}}`. */
+/** A request the server cannot use: 400 `{"error":{"code":"invalid_request","message"}}` over HTTP, `refused` over IPC. */
 export class InvalidRequestError extends Error {
   constructor(message: string) {
     super(message);
@@ -45,7 +44,7 @@ export function parseMessages(value: unknown): RenderableMessage[] {
   });
 }
 
-/** POST /prompts body (RegisterPromptRequest). */
+/** The request of an IPC `register` command (RegisterPromptRequest), checked all the same. */
 export function parseRegisterPrompt(body: Body): FitRequest {
   const { messages, prompt, contextWindow, maxTokens, dropOldTurns } = body;
   if ((messages === undefined) === (prompt === undefined)) throw new InvalidRequestError('give exactly one of messages or prompt');

@@ -4,6 +4,8 @@ import { byteLevelToBytes } from './byte-level';
 import { resolveTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 
 const EMPTY = new Uint8Array(0);
+/** Ids below this are scanned even if one is missing (the vocabulary has no holes before its added tokens). */
+const QWEN_VOCAB_SCAN_MIN = 151_642;
 const utf8 = new TextEncoder();
 
 /** The parts of tokenizer_config.json the server uses. */
@@ -20,6 +22,7 @@ export interface QwenTokenizerConfig {
 export class QwenTokenizer {
   /** Added tokens (specials such as <|im_end|>): id → UTF-8 bytes of their content. */
   private readonly addedTokenBytes = new Map<number, Uint8Array>();
+  private longestToken: number | undefined;
 
   constructor(
     private readonly engine: Tokenizer,
@@ -64,6 +67,25 @@ export class QwenTokenizer {
     const token = this.isKnownId(id) ? this.engine.id_to_token(id) : undefined;
     if (token === undefined) return EMPTY;
     return byteLevelToBytes(token) ?? utf8.encode(token);
+  }
+
+  /**
+   * The most bytes one id stands for: any text of N UTF-8 bytes needs at least N / maxTokenBytes ids,
+   * a bound that refuses oversized prompts before tokenizing them. Computed once, on first use.
+   */
+  get maxTokenBytes(): number {
+    if (this.longestToken === undefined) {
+      let longest = 1;
+      for (let id = 0; ; id++) {
+        if (this.engine.id_to_token(id) === undefined && !this.addedTokenBytes.has(id)) {
+          if (id > QWEN_VOCAB_SCAN_MIN) break;
+          continue;
+        }
+        longest = Math.max(longest, this.tokenBytes(id).length);
+      }
+      this.longestToken = longest;
+    }
+    return this.longestToken;
   }
 
   /** The id of a vocabulary or added token string. */

@@ -1,5 +1,5 @@
 import { Template } from '@huggingface/jinja';
-import type { ChatMessage, ChatRole } from '../tokenizer.contract';
+import type { ChatMessage, ChatRole } from '@qwen/tokenizer';
 
 /** One OpenAI-style content part; only text parts carry text the model can read. */
 export interface ChatContentPart {
@@ -47,12 +47,12 @@ export class ChatTemplateRenderer {
     return normalized;
   }
 
-  /** The prompt string, ending with the generation prompt `<|im_start|>assistant\n`. */
-  render(messages: readonly RenderableMessage[]): string {
+  /** The prompt string, ending with the generation prompt `<|im_start|>assistant\n` (unless generationPrompt is false). */
+  render(messages: readonly RenderableMessage[], generationPrompt = true): string {
     return this.template.render({
       ...this.specialTokens,
       messages: this.normalize(messages),
-      add_generation_prompt: true,
+      add_generation_prompt: generationPrompt,
     });
   }
 
@@ -69,4 +69,15 @@ function contentText(content: RenderableMessage['content']): string {
     .filter((part) => part && part.type === 'text' && typeof part.text === 'string')
     .map((part) => part.text as string)
     .join(CONTENT_PART_SEPARATOR);
+}
+
+/** The renderer of `tokenizer`'s own chat template and special tokens. */
+export function chatTemplateRendererFor(
+  tokenizer: { chatTemplate: string; config: { eos_token?: unknown } },
+  defaultSystemPrompt: string | null = null,
+): ChatTemplateRenderer {
+  return new ChatTemplateRenderer(tokenizer.chatTemplate, defaultSystemPrompt, {
+    eos_token: typeof tokenizer.config.eos_token === 'string' ? tokenizer.config.eos_token : null,
+    bos_token: null,
+  });
 }

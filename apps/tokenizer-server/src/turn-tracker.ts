@@ -1,7 +1,5 @@
-import { QWEN_EOS_ID, type TurnReport } from '../tokenizer.contract';
-import type { StoredPrompt } from '../core/prompt-handle-store';
-import { StreamingDecoder, type TokenBytesSource } from '../core/streaming-decoder';
-import { textScrubber } from '../core/text-scrubber';
+import type { TurnReport } from '@qwen/tokenizer';
+import { QWEN_EOS_ID, type StoredPrompt, StreamingDecoder, textScrubber, type TokenBytesSource } from '@qwen/tokenizer-engine';
 
 /** The runner decodes this many generated ids per printed chunk. */
 export const RUNNER_CHUNK_TOKENS = 3;
@@ -30,6 +28,8 @@ export interface DecodeOutcome {
   text: string;
   /** Set when the call belongs to a registered handle's turn. */
   progress?: { handle: string; generated: number; limitReached: boolean };
+  /** Set when the call is (or may be, see the rule) the runner's final call of a registered handle's turn. */
+  ended?: { handle: string; generatedIds: number };
 }
 
 interface Turn {
@@ -57,14 +57,15 @@ interface Turn {
  * The final-call rule. Let S be the ids of this turn's chunk calls so far. A call with ids I is
  * "final-compatible" when I starts with S and |I| ≥ |S|. It is taken as the FINAL call at once when it is
  * final-compatible and (|I| > 3 — no chunk is longer than 3 — or |I| = 0, or the generation has shown its end:
- * a chunk shorter than 3, a chunk holding eos, or prompt + |S| ≥ the window). The final call answers ''
- * (nothing of it can disturb the printed stream) and closes the turn; later calls are stateless.
+ * a chunk shorter than 3, a chunk holding eos, or prompt + |S| ≥ the window). The final call is answered
+ * with its text like any /decode (the runner does not print it) and closes the turn; later calls are stateless.
  * A call of ≤ 3 ids that is final-compatible without that evidence (e.g. S = [a,b,c] and I = [a,b,c]: a
  * repeated chunk, or the final call of a 3-token answer) is decoded as a CHUNK — if it really was the final
  * call the runner does not print it, so the terminal is never disturbed — and remembered: since every turn
  * ends with a final call, when that call is still the last one of the turn at report time it is reported
  * as the final (generatedIds = its ids, printedText = the text before it). Its `tokens` progress does not
- * count its ids (if it was a chunk, the next call counts them).
+ * count its ids (if it was a chunk, the next call counts them), but it reports a possible end of the turn
+ * (`ended`), superseded by the real final call if the turn goes on.
  * A call that is not final-compatible and longer than 3 ids continues nothing: stateless decode.
  */
 export class TurnTracker {
@@ -90,11 +91,6 @@ export class TurnTracker {
     this.current = turn;
   }
 
-  /** Any other text arrived at /encode (upstream behaviour): a turn without handle, limit or report. */
-  startAnonymousTurn(promptTokens: number): void {
-    this.current = this.newTurn(null, promptTokens, null, null);
-  }
-
   decode(ids: readonly number[]): DecodeOutcome {
     const turn = this.current;
     if (!turn || turn.finalIds) return this.stateless(ids);
@@ -104,7 +100,7 @@ export class TurnTracker {
     if (finalCompatible && (ids.length > RUNNER_CHUNK_TOKENS || ids.length === 0 || this.hasEnded(turn))) {
       turn.finalIds = [...ids];
       turn.lastCallCouldBeFinal = null;
-      return { kind: 'final', text: '', progress: this.progress(turn, ids.length) };
+      return { kind: 'final', text: this.stateless(ids).text, progress: this.progress(turn, ids.length), ended: this.ended(turn, ids.length) };
     }
     // a first call of 3 ids cannot be final: with nothing printed yet the runner holds at most 2
     const couldBeFinal = finalCompatible && (turn.chunkIds.length > 0 || ids.length < RUNNER_CHUNK_TOKENS);
@@ -119,7 +115,7 @@ export class TurnTracker {
     // An ambiguous call (maybe the final call of a 3-token answer) does not count yet: a spurious
     // limitReached would make the service interrupt a runner that has already finished.
     const counted = couldBeFinal ? turn.chunkIds.length - ids.length : turn.chunkIds.length;
-    return { kind: 'chunk', text, progress: this.progress(turn, counted) };
+    return { kind: 'chunk', text, progress: this.progress(turn, counted), ...(couldBeFinal ? { ended: this.ended(turn, ids.length) } : {}) };
   }
 
   /** What the runner did for `handle`, or undefined when it is unknown (or fell out of the history). */
@@ -163,6 +159,10 @@ export class TurnTracker {
   private progress(turn: Turn, generated: number): DecodeOutcome['progress'] {
     if (turn.handle === null) return undefined;
     return { handle: turn.handle, generated, limitReached: turn.maxTokens !== null && generated >= turn.maxTokens };
+  }
+
+  private ended(turn: Turn, generatedIds: number): DecodeOutcome['ended'] {
+    return turn.handle === null ? undefined : { handle: turn.handle, generatedIds };
   }
 
   private stateless(ids: readonly number[]): DecodeOutcome {

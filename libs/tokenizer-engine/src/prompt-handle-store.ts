@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from './clock';
+import type { Clock } from '@qwen/supervision';
 
 /** What a handle stands for: the registered prompt ids and its output limit. */
 export interface PromptEntry {
@@ -19,7 +19,8 @@ export interface PromptHandleStoreOptions {
   ttlMs: number;
   /** At most this many live handles; the oldest is evicted first. */
   maxEntries?: number;
-  clock?: Clock;
+  /** The time source (only its now() is read; type-only, so the tokenizer process loads no Nest code). */
+  clock?: Pick<Clock, 'now'>;
   /** Source of random bytes (tests may make it deterministic). */
   random?: (size: number) => Buffer;
 }
@@ -38,13 +39,13 @@ export class PromptHandleStore {
   private readonly entries = new Map<string, StoredPrompt>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
-  private readonly clock: Clock;
+  private readonly clock: Pick<Clock, 'now'>;
   private readonly random: (size: number) => Buffer;
 
   constructor(options: PromptHandleStoreOptions) {
     this.ttlMs = options.ttlMs;
     this.maxEntries = options.maxEntries ?? 256;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? { now: () => Date.now() };
     this.random = options.random ?? randomBytes;
   }
 

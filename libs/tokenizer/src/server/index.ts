@@ -1,3 +1,0 @@
-export * from './request-validation';
-export * from './tokenizer-app';
-export * from './turn-tracker';
