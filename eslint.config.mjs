@@ -17,7 +17,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       'no-restricted-imports': [
-        'warn',
+        'error',
         {
           patterns: [
             {

@@ -8,7 +8,7 @@
  * Like upstream, the runner and the launch scripts are written WITHOUT the executable bit: the
  * service must set it. Idempotent: unchanged files are left alone (a chmod done by the service stays).
  */
-import { findInstallRoot } from '@qwen/config/install-root';
+import { findInstallRoot } from '@qwen/config';
 import {
   UPSTREAM_RUNNER_BINARIES,
   UPSTREAM_TOKENIZER_SUBDIR,

@@ -2,7 +2,7 @@
  * The service as its own process (`node dist/apps/qwen-chat/src/main.js`, configured by QWEN_*
  * variables like in production), so that its resident size is its own and not the benchmark's.
  */
-import { findInstallRoot } from '@qwen/config/install-root';
+import { findInstallRoot } from '@qwen/config';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

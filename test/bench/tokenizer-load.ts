@@ -4,7 +4,7 @@
  * registrations take, and whether its memory stays flat across bursts (issue 12).
  */
 import type { RegisterPromptRequest, TokenizerCommand, TokenizerProcessMessage } from '@qwen/tokenizer';
-import { findInstallRoot } from '@qwen/config/install-root';
+import { findInstallRoot } from '@qwen/config';
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';

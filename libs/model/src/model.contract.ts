@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@qwen/tokenizer/tokenizer.contract';
+import type { ChatMessage } from '@qwen/tokenizer';
 
 /**
  * The contract between ModelModule and the HTTP layer (ChatModule's OpenAI and Ollama dialects,
