@@ -16,23 +16,14 @@ import {
   readCapture,
   segmentsAtPrompts,
 } from '../../../test/fixtures/captures/capture-replay';
+import { UPSTREAM_POST_CONFIG } from '../../../test/fixtures/runner-output';
 import { FramerEvent, FramerState, ReplFramer } from './repl-framer';
 
 const ESC = '\x1b';
 
 const LOAD_STEPS = ['tokenizer init ok', 'embed_selector init ok', ...Array.from({ length: 28 }, (_, i) => `init ${i} axmodel ok,remain_cmm(-1 MB)`), 'init post axmodel ok'];
 
-const SAMPLING = {
-  enable_repetition_penalty: false,
-  enable_temperature: true,
-  enable_top_k_sampling: true,
-  enable_top_p_sampling: false,
-  penalty_window: 20,
-  repetition_penalty: 1.2,
-  temperature: 0.9,
-  top_k: 10,
-  top_p: 0.8,
-};
+const SAMPLING = UPSTREAM_POST_CONFIG;
 
 interface Expected {
   answers: string[];
