@@ -225,7 +225,8 @@ describe('chat page against the real service and the runner emulator', () => {
   });
 
   // The README's picture: a stored conversation as a user would have it (the emulator only echoes).
-  (process.env.QWEN_UI_SCREENSHOT ? it : it.skip)('photographs the page for the README', async () => {
+  // Always rendered and checked; written to docs/ only when QWEN_UI_SCREENSHOT names the file.
+  it('renders a stored conversation with its code block, as the README picture shows', async () => {
     await page.evaluate(() => {
       const answer = [
         'Use a `with` block, so the file is closed even on errors:',
@@ -264,7 +265,9 @@ describe('chat page against the real service and the runner emulator', () => {
     await page.reload();
     await page.waitForSelector('#model-state[data-state="ready"]');
     await page.waitForSelector('.code-block');
-    await page.screenshot({ path: process.env.QWEN_UI_SCREENSHOT });
+    expect(await page.locator('.code-block').first().textContent()).toContain('with open("notes.txt", encoding="utf-8") as f:');
+    const png = await page.screenshot(process.env.QWEN_UI_SCREENSHOT ? { path: process.env.QWEN_UI_SCREENSHOT } : {});
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
   });
 });
 
