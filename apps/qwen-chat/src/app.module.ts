@@ -8,6 +8,7 @@ import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
 import { UiModule } from '@qwen/ui';
 import { AppExtras, moduleOptionsOf } from './module-options';
+import { OrderlyShutdown } from './orderly-shutdown';
 import { ReadinessAnnouncer } from './readiness-announcer';
 import { Clock } from '@qwen/supervision';
 
@@ -29,7 +30,7 @@ export class AppModule {
         AdminModule.register({ reloadOptions: (reread) => moduleOptionsOf(reread, extras) }),
         UiModule,
       ],
-      providers: [Clock, ReadinessAnnouncer],
+      providers: [Clock, ReadinessAnnouncer, OrderlyShutdown],
     };
   }
 }

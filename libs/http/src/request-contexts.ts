@@ -74,7 +74,9 @@ export class RequestContexts {
       this.logger.debug(line);
       return;
     }
-    if (status >= 500 && status !== 499) this.logger.warn(line);
+    // 503 is a state the client is told to wait out (loading, restarting, shutting down, queue):
+    // the state itself is logged where it changes; a warning per refused request would only repeat it.
+    if (status >= 500 && status !== 503) this.logger.warn(line);
     else this.logger.log(line);
     this.metrics?.observeRequest({
       route: `${req.method} ${route}`,
