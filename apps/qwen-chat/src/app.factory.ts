@@ -32,7 +32,8 @@ export async function startQwenApp(
   options: { logger?: LogLevel[] | false; runnerEnv?: Record<string, string> } = {},
 ): Promise<QwenApp> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, sources, { runnerEnv: options.runnerEnv }), {
-    logger: options.logger === false ? false : new ServiceLogger(options.logger ?? logLevelsUpTo(config.logging.level)),
+    // Tests pass their own levels (or false); the service logs through ServiceLogger.
+    logger: options.logger ?? new ServiceLogger(logLevelsUpTo(config.logging.level)),
     bodyParser: false,
   });
   applyHttpEdge(app, config.server); // request contexts, JSON body limit, CORS allow-list
