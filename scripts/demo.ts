@@ -18,7 +18,7 @@ async function demo(): Promise<void> {
   // The emulator's speed: a short load and ~14 tokens/s for prompt and output, like the card on a Pi 5.
   process.env.QWEN_EMU_LOAD_MS ??= '3000';
   process.env.QWEN_EMU_TOKEN_MS ??= '71';
-  process.stdout.write(`qwen-chat demo: emulated model directory ${modelDir}\n`);
+  process.stdout.write(`qwen-chat demo: emulated model directory ${modelDir}; runner and tokenizer logs in ${process.env.QWEN_LOG_DIR}\n`);
   // The service itself, exactly as in production (it reads the environment set above).
   await import('../apps/qwen-chat/src/main');
 }

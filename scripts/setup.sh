@@ -218,13 +218,20 @@ install_unit() {
   fi
 }
 
+# The URL of the configured port (config/local.yaml, as the unit loads it), from the service's own config loader.
+configured_url() { # $1 = root
+  local url
+  url="$(cd "$1" && { QWEN_CONFIG="$1/config/local.yaml" node dist/scripts/configured-url.js 2>/dev/null || true; })"
+  if [[ "$url" == http://* ]]; then echo "$url"; else echo "http://127.0.0.1:<server.port of $1/config/local.yaml>"; fi
+}
+
 print_next_steps() {
   cat <<EOF
 
 qwen-chat is installed in $install_dir and starts at boot. Check it with:
   systemctl status $SERVICE_NAME
-  journalctl -u $SERVICE_NAME -f
-  curl http://127.0.0.1:8080/health
+  journalctl -u $SERVICE_NAME -f      # "READY" once the model is loaded
+  curl $(configured_url "$install_dir")/health
 Runner and tokenizer logs: $LOG_DIR/model.log, $LOG_DIR/tokenizer.log
 Settings: $install_dir/config/local.yaml (then: sudo systemctl restart $SERVICE_NAME)
 Update: git pull && ./scripts/setup.sh --system
@@ -238,10 +245,20 @@ if [ "$system" -eq 0 ]; then
   build "$ROOT"
   download_models "$ROOT"
   create_local_config "$ROOT"
+  if [ "$skip_models" -eq 1 ]; then
+    cat <<EOF
+
+Built, but the model was not downloaded (--skip-models): the service cannot load it yet.
+Download it with ./scripts/download_models.sh, then start it with ./scripts/start_qwen.sh.
+Without the card, try the emulator instead: npm run demo
+EOF
+    exit 0
+  fi
   cat <<EOF
 
-Ready. Start it in the background with ./scripts/start_qwen.sh (stop: ./scripts/stop_qwen.sh),
-or install it as a service on the Pi with ./scripts/setup.sh --system.
+Ready. Start it in the background with ./scripts/start_qwen.sh (stop: ./scripts/stop_qwen.sh;
+it prints the URL of the port set in config/local.yaml), or install it as a service on the Pi
+with ./scripts/setup.sh --system.
 EOF
   exit 0
 fi

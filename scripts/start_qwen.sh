@@ -31,6 +31,8 @@ if [ -z "${QWEN_CONFIG:-}" ] && [ -f config/local.yaml ]; then
   export QWEN_CONFIG="$ROOT/config/local.yaml"
 fi
 mkdir -p -- "$RUN_DIR" "$LOG_DIR"
+log_offset=0
+[ -f "$LOG_FILE" ] && log_offset="$(wc -c <"$LOG_FILE")"
 
 nohup "$ROOT/scripts/start_service.sh" >>"$LOG_FILE" 2>&1 </dev/null &
 pid=$!
@@ -45,4 +47,27 @@ if ! kill -0 "$pid" 2>/dev/null; then
   exit 1
 fi
 echo "start_qwen: started (pid $pid); logs: $LOG_FILE"
-echo "start_qwen: the model loads in about 30 s; check: curl http://127.0.0.1:${QWEN_PORT:-8080}/health"
+
+# The URL comes from the service's own answer (its "listening on" line), so it is the port that
+# config/local.yaml or QWEN_PORT really set. Listening is not ready: the model loads after that.
+url=""
+for _ in $(seq 1 150); do
+  url="$(tail -c "+$((log_offset + 1))" "$LOG_FILE" 2>/dev/null | sed -n 's/^qwen-chat listening on \(http:[^ ;]*\).*/\1/p' | head -n 1)"
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.2
+done
+if [ -z "$url" ] && ! kill -0 "$pid" 2>/dev/null; then
+  rm -f -- "$PID_FILE"
+  echo "start_qwen: ERROR: qwen-chat stopped during start-up; see $LOG_FILE:" >&2
+  tail -n 20 "$LOG_FILE" >&2
+  exit 1
+fi
+if [ -z "$url" ]; then
+  echo "start_qwen: not listening yet after 30 s; follow $LOG_FILE"
+  exit 0
+fi
+url="${url/\/\/0.0.0.0:/\/\/127.0.0.1:}"
+echo "start_qwen: listening on $url; the model loads in about 30 s (\"READY\" in $LOG_FILE)"
+echo "start_qwen: check: curl $url/health/ready"
+

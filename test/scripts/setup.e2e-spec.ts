@@ -87,6 +87,10 @@ describe('scripts/setup.sh', () => {
     const local = join(root, 'config/local.yaml');
     expect(readFileSync(local, 'utf8')).toBe(readFileSync(join(root, TEMPLATE), 'utf8'));
     expect(first.stdout).toContain(`created ${local}`);
+    // Without the model it is not ready: it says what is missing and how to get it.
+    expect(first.stdout).not.toMatch(/^Ready\./m);
+    expect(first.stdout).toContain('the model was not downloaded (--skip-models)');
+    expect(first.stdout).toContain('./scripts/download_models.sh');
 
     writeFileSync(local, 'server:\n  port: 9090\n');
     const second = setup(['--skip-models']);

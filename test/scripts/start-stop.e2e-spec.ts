@@ -9,11 +9,15 @@ import { copyProjectFiles, runScript, ScratchDir } from './script-fixtures';
 
 jest.setTimeout(60000);
 
-/** Writes "started <cwd> <QWEN_CONFIG>" to events.log; on SIGTERM writes "SIGTERM" and exits (unless told to ignore it). */
+/**
+ * Writes "started <cwd> <QWEN_CONFIG>" to events.log and, like the service, "qwen-chat listening on <url>"
+ * (port FAKE_PORT, 8080 by default); on SIGTERM writes "SIGTERM" and exits (unless told to ignore it).
+ */
 const FAKE_SERVICE = `
 const { appendFileSync } = require('node:fs');
 const events = process.env.FAKE_EVENTS;
 appendFileSync(events, 'started ' + process.cwd() + ' ' + (process.env.QWEN_CONFIG || '-') + '\\n');
+console.log('qwen-chat listening on http://' + (process.env.FAKE_HOST || '127.0.0.1') + ':' + (process.env.FAKE_PORT || '8080') + '; not ready yet');
 process.on('SIGTERM', () => {
   appendFileSync(events, 'SIGTERM\\n');
   if (!process.env.FAKE_IGNORE_SIGTERM) setTimeout(() => process.exit(0), 100);
@@ -79,6 +83,16 @@ describe('scripts/start_qwen.sh and stop_qwen.sh', () => {
     expect(again.status).toBe(0);
     expect(again.stdout).toContain(`already running (pid ${pid()})`);
     expect(eventLines()).toHaveLength(1);
+  });
+
+  it('prints the URL the service itself says it listens on (the port config/local.yaml set), not a fixed 8080', () => {
+    const start = run('start_qwen.sh', { FAKE_PORT: '9123', FAKE_HOST: '0.0.0.0' });
+    started.push(pid());
+
+    expect(start.status).toBe(0);
+    expect(start.stdout).toContain('listening on http://127.0.0.1:9123;');
+    expect(start.stdout).toContain('check: curl http://127.0.0.1:9123/health/ready');
+    expect(start.stdout).not.toContain('8080');
   });
 
   it('stops it gracefully with SIGTERM and removes the pid file; a second stop says it is not running', async () => {

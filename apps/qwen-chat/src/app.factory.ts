@@ -7,6 +7,8 @@ import { AppConfig, ConfigSources, LogLevelName } from '@qwen/config';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
+import { ReadinessAnnouncer } from './readiness-announcer';
+import { ServiceLogger } from './service-logger';
 
 const LEVELS: LogLevelName[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -30,7 +32,8 @@ export async function startQwenApp(
   options: { logger?: LogLevel[] | false; runnerEnv?: Record<string, string> } = {},
 ): Promise<QwenApp> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, sources, { runnerEnv: options.runnerEnv }), {
-    logger: options.logger ?? logLevelsUpTo(config.logging.level),
+    // Tests pass their own levels (or false); the service logs through ServiceLogger.
+    logger: options.logger ?? new ServiceLogger(logLevelsUpTo(config.logging.level)),
     bodyParser: false,
   });
   applyHttpEdge(app, config.server); // request contexts, JSON body limit, CORS allow-list
@@ -64,6 +67,7 @@ export async function startQwenApp(
     },
   };
   app.get(ApplicationCloser).attach(() => qwenApp.close()); // what POST /admin/shutdown closes
+  app.get(ReadinessAnnouncer).follow({ url: qwenApp.url, ollamaUrl: qwenApp.ollamaUrl }); // "ready" only once the model is
   return qwenApp;
 }
 

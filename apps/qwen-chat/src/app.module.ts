@@ -8,6 +8,9 @@ import { ModelModule } from '@qwen/model';
 import { TokenizerModule } from '@qwen/tokenizer';
 import { UiModule } from '@qwen/ui';
 import { AppExtras, moduleOptionsOf } from './module-options';
+import { OrderlyShutdown } from './orderly-shutdown';
+import { ReadinessAnnouncer } from './readiness-announcer';
+import { Clock } from '@qwen/supervision';
 
 /** The qwen-chat service: every module wired with its slice of the validated configuration (moduleOptionsOf). */
 @Module({})
@@ -27,6 +30,7 @@ export class AppModule {
         AdminModule.register({ reloadOptions: (reread) => moduleOptionsOf(reread, extras) }),
         UiModule,
       ],
+      providers: [Clock, ReadinessAnnouncer, OrderlyShutdown],
     };
   }
 }

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const { url, ollamaUrl } = await startQwenApp(config, sources);
-  process.stdout.write(`qwen-chat listening on ${url}${ollamaUrl ? ` and ${ollamaUrl} (Ollama port)` : ''}\n`);
+  process.stdout.write(
+    `qwen-chat listening on ${url}${ollamaUrl ? ` and ${ollamaUrl} (Ollama port)` : ''}; not ready yet: the model is loading (requests get 503 until "READY")\n`,
+  );
 }
 
 main().catch((err: unknown) => {

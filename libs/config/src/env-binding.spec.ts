@@ -30,9 +30,9 @@ function yamlComments(text: string): { bound: Map<string, string>; elsewhere: st
   return { bound, elsewhere };
 }
 
-/** `QWEN_X → [key, default]` from the README's configuration table. */
-function readmeTable(text: string): Map<string, [string, string]> {
-  const section = text.slice(text.indexOf('## Configuration'));
+/** `QWEN_X → [key, default]` from the environment-variable table of docs/configuration.md. */
+function configurationTable(text: string): Map<string, [string, string]> {
+  const section = text.slice(text.indexOf('## Environment variables'));
   const rows = new Map<string, [string, string]>();
   for (const line of section.slice(0, section.indexOf('\n## ', 3)).split('\n')) {
     const cells = /^\| `(QWEN_[A-Z_]+)` \| (`[^`]+`|—) \| (.*) \|$/.exec(line);
@@ -56,8 +56,8 @@ describe(envBindings.name, () => {
     expect(elsewhere.filter((name) => name !== 'QWEN_CONFIG')).toEqual([]);
   });
 
-  it("README's configuration table lists each variable with its key and the default of config/default.yaml", () => {
-    const rows = readmeTable(readFileSync(join(root, 'README.md'), 'utf8'));
+  it("docs/configuration.md's table lists each variable with its key and the default of config/default.yaml", () => {
+    const rows = configurationTable(readFileSync(join(root, 'docs', 'configuration.md'), 'utf8'));
     expect(rows.get('QWEN_CONFIG')?.[0]).toBe('—');
     rows.delete('QWEN_CONFIG');
     expect(Object.fromEntries([...rows].map(([env, [key]]) => [env, key]))).toEqual(Object.fromEntries(declared));

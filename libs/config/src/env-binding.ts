@@ -24,7 +24,7 @@ const SECTIONS_KEY = Symbol('qwen.config.sections');
 /**
  * Declares, next to a configuration key, the environment variable that overrides it:
  * `@Env('QWEN_PORT', 'int') @IsInt() port!: number;`. The ONE declaration of that name: the loader,
- * the config/default.yaml comments and the README's table are checked against it (env-binding.spec.ts).
+ * the config/default.yaml comments and docs/configuration.md's table are checked against it (env-binding.spec.ts).
  */
 export function Env(env: string, kind: EnvKind = 'string'): PropertyDecorator {
   return (target: object, property: string | symbol) => {

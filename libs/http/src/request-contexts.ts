@@ -10,7 +10,8 @@ import { RequestClock } from './request-clock';
  * parser) and, when its response closes, writes the request's ONE log line and reports it to
  * MetricsService once:
  *   `POST /v1/chat/completions 200 id=… queue=12ms prompt=31 completion=4 ttft=150ms total=900ms [stream] [finish=…] [dropped=N] [client-closed|error=kind]`
- * never prompt text or keys. A client that left is logged as 499; a stream that failed after it
+ * (the queue/prompt/completion/ttft fields only for a request that reached the model:
+ * `GET /v1/models 200 id=… total=2ms`), never prompt text or keys. A client that left is logged as 499; a stream that failed after it
  * began with the status its error maps to. Requests on a dialect's paths are logged at `log` level
  * and counted in the metrics; other routes (health probes, metrics scrapes, admin) at `debug`, not counted.
  */
@@ -52,15 +53,17 @@ export class RequestContexts {
     const status = context.clientGone ? 499 : (stats.errorStatus ?? res.statusCode);
     const durationMs = this.clock.now() - context.openedAt;
     const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-    const parts = [
-      `${req.method} ${pathOf(req).slice(0, 120)} ${status}`,
-      `id=${context.requestId}`,
-      `queue=${stats.queueWaitMs === null ? '-' : `${stats.queueWaitMs}ms`}`,
-      `prompt=${stats.promptTokens}`,
-      `completion=${stats.completionTokens}`,
-      `ttft=${stats.ttftMs === null ? '-' : `${stats.ttftMs}ms`}`,
-      `total=${durationMs}ms`,
-    ];
+    const parts = [`${req.method} ${pathOf(req).slice(0, 120)} ${status}`, `id=${context.requestId}`];
+    // The model's figures only for a request that reached it (queued, or with a registered prompt).
+    if (stats.queueWaitMs !== null || stats.promptTokens > 0) {
+      parts.push(
+        `queue=${stats.queueWaitMs === null ? '-' : `${stats.queueWaitMs}ms`}`,
+        `prompt=${stats.promptTokens}`,
+        `completion=${stats.completionTokens}`,
+        `ttft=${stats.ttftMs === null ? '-' : `${stats.ttftMs}ms`}`,
+      );
+    }
+    parts.push(`total=${durationMs}ms`);
     if (context.streaming) parts.push('stream');
     if (stats.finishReason && stats.finishReason !== 'stop') parts.push(`finish=${stats.finishReason}`);
     if (stats.droppedMessages > 0) parts.push(`dropped=${stats.droppedMessages}`);
@@ -71,7 +74,9 @@ export class RequestContexts {
       this.logger.debug(line);
       return;
     }
-    if (status >= 500 && status !== 499) this.logger.warn(line);
+    // 503 is a state the client is told to wait out (loading, restarting, shutting down, queue):
+    // the state itself is logged where it changes; a warning per refused request would only repeat it.
+    if (status >= 500 && status !== 503) this.logger.warn(line);
     else this.logger.log(line);
     this.metrics?.observeRequest({
       route: `${req.method} ${route}`,

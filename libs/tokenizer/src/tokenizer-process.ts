@@ -64,10 +64,12 @@ export class TokenizerProcess {
     const fd = openSync(launch.logFile, 'a');
     let child: ChildProcess;
     try {
+      // detached: its own process group, so a Ctrl-C in the service's terminal (SIGINT to the whole
+      // foreground group) reaches only the service, which stops the runner first and then this child.
       child =
         launch.kind === 'fork'
-          ? fork(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd, 'ipc'], execArgv: [] })
-          : spawn(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd] });
+          ? fork(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd, 'ipc'], execArgv: [], detached: true })
+          : spawn(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd); // the child holds its own copy
     }

@@ -335,8 +335,8 @@ describe(ChatCompletionsController.name, () => {
 
   describe('unknown routes', () => {
     it('answers 404 in OpenAI shape under /v1', async () => {
-      const res = await request(server).post('/v1/embeddings').send({}).expect(404);
-      expect(res.body).toEqual({ error: { message: 'Invalid URL (POST /v1/embeddings)', type: 'invalid_request_error', param: null, code: null } });
+      const res = await request(server).post('/v1/fine_tuning/jobs').send({}).expect(404);
+      expect(res.body).toEqual({ error: { message: 'Invalid URL (POST /v1/fine_tuning/jobs)', type: 'invalid_request_error', param: null, code: null } });
     });
 
     it('leaves other paths to Nest', async () => {

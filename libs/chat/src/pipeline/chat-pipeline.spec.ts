@@ -74,7 +74,7 @@ describe(ChatPipeline.name, () => {
     await request(t.url).get('/v1/nothing-here').expect(404);
     const lines = await waitForLines(3);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^POST \/v1\/chat\/completions 400 id=\S+ queue=- prompt=0 completion=0 ttft=- total=\d+ms error=invalid_request_error$/);
+    expect(lines[0]).toMatch(/^POST \/v1\/chat\/completions 400 id=\S+ total=\d+ms error=invalid_request_error$/);
     expect(lines[2]).toMatch(/^GET \/v1\/nothing-here 404 /);
     expect(t.observations.map((o) => [o.route, o.status])).toEqual([
       ['POST /v1/chat/completions', 400],
