@@ -5,7 +5,7 @@ import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-pro
 import { ProbeFailure, TokenizerProbe } from './tokenizer-probe';
 import { TokenizerLaunch, UPSTREAM_TOKENIZER_LIMITATIONS } from './tokenizer-strategy';
 import { KILL_WAIT_MS, START_POLL_MS, STOP_GRACE_MS, TokenizerSupervisor } from './tokenizer-supervisor';
-import { TokenizerEvent, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
+import { TokenizerProcessMessage, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
 import { TokenizerModuleOptions } from './tokenizer.options';
 
 // ---------------------------------------------------------------- fakes
@@ -95,7 +95,7 @@ class FakeChild implements TokenizerChild {
   }
 }
 
-const READY_EVENT: TokenizerEvent = { type: 'ready', port: 12345, source: 'model-dir', tokenizerDir: '/m/qwen2.5_tokenizer' };
+const READY_EVENT: TokenizerProcessMessage = { type: 'ready', port: 12345, source: 'model-dir', tokenizerDir: '/m/qwen2.5_tokenizer' };
 
 class FakeProcess {
   readonly children: FakeChild[] = [];
@@ -230,10 +230,10 @@ describe(TokenizerSupervisor.name, () => {
       expect(ready.settled()).toBe('resolved');
     });
 
-    it('takes the tokenizer source from the ready IPC event and re-emits IPC messages on events$', async () => {
+    it('takes the tokenizer source from the ready IPC event and re-emits its IPC messages on messages$', async () => {
       const child = await startReady();
-      const events: TokenizerEvent[] = [];
-      const subscription = supervisor.events$.subscribe((event) => events.push(event));
+      const events: TokenizerProcessMessage[] = [];
+      const subscription = supervisor.messages$.subscribe((event) => events.push(event));
       child.emit({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/x' });
       child.emit({ type: 'tokens', handle: 'qh-1', generated: 3, limitReached: false });
       child.emit({ type: 'something else' });

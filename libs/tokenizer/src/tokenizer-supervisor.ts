@@ -6,7 +6,6 @@ import { TokenizerProbe } from './tokenizer-probe';
 import { tokenizerStrategy, TokenizerStrategy } from './tokenizer-strategy';
 import {
   TokenizerCommand,
-  TokenizerEvent,
   TokenizerProcessMessage,
   TokenizerSnapshot,
   TokenizerStateName,
@@ -22,7 +21,6 @@ export const STOP_GRACE_MS = 3000;
 export const KILL_WAIT_MS = 2000;
 
 const MESSAGE_TYPES = new Set(['ready', 'registered', 'refused', 'reported', 'turn-start', 'tokens', 'turn-end', 'unknown-line']);
-const LEGACY_EVENT_TYPES = new Set(['ready', 'turn-start', 'tokens']);
 
 /**
  * Starts, health-checks and restarts the tokenizer server process.
@@ -93,11 +91,6 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   /** Every message of the current tokenizer process (IPC; our server only). */
   get messages$(): Observable<TokenizerProcessMessage> {
     return this.messageSubject.asObservable();
-  }
-
-  /** @deprecated ready, turn-start and tokens only, for the ModelService of before TokenizerBridge: use TokenizerBridge.progress$. */
-  get events$(): Observable<TokenizerEvent> {
-    return this.messageSubject.pipe(filter((message): message is TokenizerEvent => LEGACY_EVENT_TYPES.has(message.type)));
   }
 
   /** The strategy of the mode the current process was started in. */

@@ -78,12 +78,6 @@ export type TokenizerProcessMessage =
   | { type: 'reported'; id: number; report: TurnReport | null }
   | TurnProgress;
 
-/**
- * @deprecated The part of TokenizerProcessMessage that TokenizerSupervisor.events$ still carries for
- * the ModelService of before TokenizerBridge; use TokenizerBridge.progress$.
- */
-export type TokenizerEvent = Extract<TokenizerProcessMessage, { type: 'ready' | 'turn-start' | 'tokens' }>;
-
 export type TokenizerSourceKind = 'model-dir' | 'npm-package';
 
 /**
