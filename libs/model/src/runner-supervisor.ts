@@ -11,6 +11,9 @@ import { RunnerPidFile } from './runner-pid-file';
 import { RunnerHandle, RunnerProcess } from './runner-process';
 import { upstreamRunnerArgs } from './upstream-launch';
 
+/** What an operator does about a dead NPU (restarting the runner does not help and floods the kernel log). */
+export const DEVICE_DEAD_HINT = 'Only a reboot of the machine brings the card back; then POST /admin/reload (or restart the service).';
+
 /** The runner's lifecycle: not running, waiting for the tokenizer, loading, at its prompt, waiting to restart, given up. */
 export type RunnerPhase = 'stopped' | 'waiting-for-tokenizer' | 'loading' | 'ready' | 'restarting' | 'failed';
 
@@ -71,6 +74,8 @@ export class RunnerSupervisor implements RunnerConsole {
   /** Crashes after a healthy load, since the last turn that ended at the prompt. */
   private crashStreak = 0;
   private suspected = false;
+  /** The "device is dead" line behind `suspected`. */
+  private suspectedLine = '';
 
   constructor(
     @Inject(MODEL_OPTIONS) private options: ModelModuleOptions,
@@ -178,8 +183,10 @@ export class RunnerSupervisor implements RunnerConsole {
   }
 
   declareDeviceDead(line: string): void {
-    this.logger.error(`the NPU device is dead: ${line}`);
-    this.update({ deviceDead: true, lastError: `the NPU device is dead: ${line}`, outputTail: this.tail.snapshot() });
+    // Quote the card's own line (the runtime's "device N is dead"), whoever noticed the death.
+    const why = this.suspectedLine && !line.includes(this.suspectedLine) ? `${this.suspectedLine} (${line})` : line;
+    this.logger.error(`the NPU device is dead: ${why}. ${DEVICE_DEAD_HINT}`);
+    this.update({ deviceDead: true, lastError: `the NPU device is dead: ${why}`, outputTail: this.tail.snapshot() });
     this.runner?.signalGroup('SIGKILL');
   }
 
@@ -260,6 +267,7 @@ export class RunnerSupervisor implements RunnerConsole {
         break;
       case 'device-dead-suspected':
         this.suspected = true;
+        this.suspectedLine = event.line;
         if (this.turnTyped) this.outputSubject.next({ type: 'device-dead-suspected' });
         else this.declareDeviceDead(event.line);
         break;
@@ -305,6 +313,8 @@ export class RunnerSupervisor implements RunnerConsole {
     if (this.intentionalStop) {
       this.update({ phase: 'stopped', pid: null });
     } else {
+      // Exiting after a "device is dead" line (instead of going silent) is the same death.
+      if (this.suspected && !this.state().deviceDead) this.update({ deviceDead: true, lastError: `the NPU device is dead: ${this.suspectedLine} (then the runner exited)` });
       const s = this.state();
       const reason = (s.deviceDead ? s.lastError : null) ?? `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
       this.logger.error(reason);

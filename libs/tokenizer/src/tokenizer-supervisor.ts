@@ -20,7 +20,7 @@ export const STOP_GRACE_MS = 3000;
 /** After SIGKILL, how long to wait for the exit before going on regardless. */
 export const KILL_WAIT_MS = 2000;
 
-const MESSAGE_TYPES = new Set(['ready', 'registered', 'refused', 'reported', 'turn-start', 'tokens', 'turn-end', 'unknown-line']);
+const MESSAGE_TYPES = new Set(['ready', 'registered', 'refused', 'reported', 'turn-start', 'printed-text', 'tokens', 'turn-end', 'unknown-line']);
 
 /**
  * Starts, health-checks and restarts the tokenizer server process.
