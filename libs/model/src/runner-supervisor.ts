@@ -7,9 +7,13 @@ import type { ModelSnapshot } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { OutputTail } from './output-tail';
 import { FramerEvent, ReplFramer } from './repl-framer';
+import { explainRunnerFailure, launchFailureHint } from './runner-failure-cause';
 import { RunnerPidFile } from './runner-pid-file';
 import { RunnerHandle, RunnerProcess } from './runner-process';
 import { upstreamRunnerArgs } from './upstream-launch';
+
+/** Lines kept from a load for the cause of its failure (the first ones: the cause comes before the exit). */
+const MAX_LOAD_LINES = 40;
 
 /** What an operator does about a dead NPU (restarting the runner does not help and floods the kernel log). */
 export const DEVICE_DEAD_HINT = 'Only a reboot of the machine brings the card back; then POST /admin/reload (or restart the service).';
@@ -74,6 +78,10 @@ export class RunnerSupervisor implements RunnerConsole {
   /** Crashes after a healthy load, since the last turn that ended at the prompt. */
   private crashStreak = 0;
   private suspected = false;
+  /** A start failed on the card itself (no permission, no driver): no restart until an operator reloads. */
+  private deviceUnusable = false;
+  /** Plain lines and [E] records printed while loading: the cause of a failed start is among them. */
+  private loadLines: string[] = [];
   /** The "device is dead" line behind `suspected`. */
   private suspectedLine = '';
 
@@ -126,6 +134,7 @@ export class RunnerSupervisor implements RunnerConsole {
   resetFailures(): void {
     this.crashStreak = 0;
     this.suspected = false;
+    this.deviceUnusable = false;
     this.update({ consecutiveFailures: 0, deviceDead: false, lastError: null, outputTail: [] });
   }
 
@@ -215,12 +224,15 @@ export class RunnerSupervisor implements RunnerConsole {
         logFile: join(paths.logDir, 'model.log'),
       });
     } catch (error) {
-      this.onStartFailed(`cannot start ${binary} in ${paths.modelDir}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const hint = launchFailureHint(message);
+      this.onStartFailed(`cannot start ${binary} in ${paths.modelDir}: ${message}${hint ? ` — ${hint}` : ''}`);
       return;
     }
     this.runner = runner;
     this.framer = new ReplFramer();
     this.tail.clear();
+    this.loadLines = [];
     this.turnTyped = false;
     this.suspected = false;
     this.intentionalStop = false;
@@ -245,6 +257,7 @@ export class RunnerSupervisor implements RunnerConsole {
   }
 
   private onFramerEvent(event: FramerEvent): void {
+    if (this.state().phase === 'loading') this.noteLoadLine(event);
     switch (event.type) {
       case 'progress':
         this.update({ progress: { step: event.step, total: event.total, text: event.text } });
@@ -277,6 +290,12 @@ export class RunnerSupervisor implements RunnerConsole {
       default:
         break;
     }
+  }
+
+  private noteLoadLine(event: FramerEvent): void {
+    const line = event.type === 'line' ? event.text : event.type === 'log' && event.level === 'E' ? `[E][${event.fn}][${event.line}]: ${event.text}` : null;
+    if (line === null || this.loadLines.length >= MAX_LOAD_LINES) return;
+    this.loadLines.push(line);
   }
 
   private onPrompt(): void {
@@ -315,8 +334,12 @@ export class RunnerSupervisor implements RunnerConsole {
     } else {
       // Exiting after a "device is dead" line (instead of going silent) is the same death.
       if (this.suspected && !this.state().deviceDead) this.update({ deviceDead: true, lastError: `the NPU device is dead: ${this.suspectedLine} (then the runner exited)` });
+      const cause = wasLoading ? explainRunnerFailure(this.loadLines) : null;
+      // A card that refuses the user or has no driver is as unusable as a dead one: no restart loop.
+      if (cause?.deviceLevel) this.deviceUnusable = true;
       const s = this.state();
-      const reason = (s.deviceDead ? s.lastError : null) ?? `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
+      const exited = `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
+      const reason = cause ? `${exited}: ${cause.quote} — ${cause.hint}` : ((s.deviceDead ? s.lastError : null) ?? exited);
       this.logger.error(reason);
       this.update({ lastError: reason });
       if (wasLoading) this.update({ consecutiveFailures: s.consecutiveFailures + 1 });
@@ -340,8 +363,12 @@ export class RunnerSupervisor implements RunnerConsole {
       this.update({ phase: 'stopped' });
       return;
     }
-    if (s.deviceDead || s.consecutiveFailures >= model.maxConsecutiveFailures) {
-      const why = s.deviceDead ? 'the NPU device is dead (reboot the machine)' : `${s.consecutiveFailures} consecutive failed starts`;
+    if (s.deviceDead || this.deviceUnusable || s.consecutiveFailures >= model.maxConsecutiveFailures) {
+      const why = s.deviceDead
+        ? 'the NPU device is dead (reboot the machine)'
+        : this.deviceUnusable
+          ? 'the NPU card cannot be used (see the cause above)'
+          : `${s.consecutiveFailures} consecutive failed starts`;
       this.logger.error(`not restarting the runner: ${why}; POST /admin/reload to try again`);
       this.update({ phase: 'failed', outputTail: this.tail.snapshot() });
       return;
