@@ -55,6 +55,8 @@ class FakeChild implements TokenizerChild {
   exited = false;
   readonly kills: NodeJS.Signals[] = [];
   ignoreSigterm = false;
+  /** What the process "wrote" last (tokenizer.log). */
+  lastLine: string | null = null;
   private readonly exitListeners: ((exit: TokenizerExit) => void)[] = [];
   private readonly messageListeners: ((message: unknown) => void)[] = [];
 
@@ -87,6 +89,10 @@ class FakeChild implements TokenizerChild {
     if (this.exited) return false;
     this.received.push(message);
     return true;
+  }
+
+  lastOutputLine(): string | null {
+    return this.lastLine;
   }
 
   /** A message from the process to the supervisor. */
@@ -397,6 +403,29 @@ describe(TokenizerSupervisor.name, () => {
       expect(restarted.settled()).toBe('resolved');
       expect(supervisor.snapshot()).toMatchObject({ state: 'ready', restarts: 1, mode: 'upstream', port: 23456, pid: 4001 });
       expect(supervisor.snapshot().limitations).toEqual(UPSTREAM_TOKENIZER_LIMITATIONS);
+    });
+  });
+
+  describe('says why it failed', () => {
+    it('quotes a taken port with the port and the key to change, in lastError and the warning', async () => {
+      create().onApplicationBootstrap();
+      const child = processes.last;
+      child.lastLine = '[tokenizer] failed to start: listen EADDRINUSE: address already in use 127.0.0.1:12345';
+      child.exit({ code: 1, signal: null });
+      await clock.advance(0);
+      const expected =
+        'the process exited before it was ready (code 1): [tokenizer] failed to start: listen EADDRINUSE: address already in use 127.0.0.1:12345' +
+        ' — port 12345 is taken by another program: stop it, or set tokenizer.port (QWEN_TOKENIZER_PORT) to a free port';
+      expect(supervisor.snapshot()).toMatchObject({ state: 'failed', lastError: expected });
+      expect(warnings.some((w) => w.includes(expected))).toBe(true);
+    });
+
+    it('points at the download script when the tokenizer files are missing', async () => {
+      create().onApplicationBootstrap();
+      processes.last.lastLine = "OSError: Can't load tokenizer for 'qwen2.5_tokenizer'";
+      processes.last.exit({ code: 1, signal: null });
+      await clock.advance(0);
+      expect(supervisor.snapshot().lastError).toMatch(/OSError: Can't load tokenizer for 'qwen2\.5_tokenizer' — the tokenizer files are missing: run scripts\/download_models\.sh$/);
     });
   });
 

@@ -203,7 +203,9 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
       child = this.tokenizerProcess.start(this.strategyInUse.launch(this.options, this.tokenizerProcess.installRoot));
     } catch (error) {
       this.update({ state, pid: null });
-      this.startFailed(generation, `cannot start the tokenizer: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const hint = tokenizerFailureHint(message, port);
+      this.startFailed(generation, `cannot start the tokenizer: ${message}${hint ? ` — ${hint}` : ''}`);
       return;
     }
     this.child = child;
@@ -277,10 +279,11 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     if (this.child === child) this.child = null;
     if (generation !== this.generation) return; // an exit we caused (restart, stop)
     const how = describeExit(exit);
+    const why = lastWords(exit.error ? null : child.lastOutputLine(), this.options.tokenizer.port);
     if (this.snapshot().state === 'ready') {
-      this.scheduleRestart(`the process exited (${how})`, 'restarting');
+      this.scheduleRestart(`the process exited (${how})${why}`, 'restarting');
     } else {
-      this.startFailed(generation, `the process exited before it was ready (${how})`);
+      this.startFailed(generation, `the process exited before it was ready (${how})${why}`);
     }
   }
 
@@ -386,6 +389,22 @@ function describeExit(exit: TokenizerExit): string {
   if (exit.error) return exit.error;
   if (exit.signal) return `signal ${exit.signal}`;
   return `code ${exit.code}`;
+}
+
+/** `: <the process's last line> — <hint>`, or '' when it printed nothing. */
+function lastWords(line: string | null, port: number): string {
+  if (!line) return '';
+  const hint = tokenizerFailureHint(line, port);
+  return `: ${line}${hint ? ` — ${hint}` : ''}`;
+}
+
+/** What to do about a tokenizer that failed with `line` (its last output line or a start error), when known. */
+export function tokenizerFailureHint(line: string, port: number): string | null {
+  if (/EADDRINUSE|address already in use/i.test(line)) {
+    return `port ${port} is taken by another program: stop it, or set tokenizer.port (QWEN_TOKENIZER_PORT) to a free port`;
+  }
+  if (/qwen2\.5_tokenizer|tokenizer\.json|ENOENT/i.test(line)) return 'the tokenizer files are missing: run scripts/download_models.sh';
+  return null;
 }
 
 function isProcessMessage(message: unknown): message is TokenizerProcessMessage {
