@@ -279,7 +279,8 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     if (this.child === child) this.child = null;
     if (generation !== this.generation) return; // an exit we caused (restart, stop)
     const how = describeExit(exit);
-    const why = lastWords(exit.error ? null : child.lastOutputLine(), this.options.tokenizer.port);
+    // A process that ended by itself with an error status said why last (a signal leaves no last words).
+    const why = lastWords(exit.error || exit.signal || !exit.code ? null : child.lastOutputLine(), this.options.tokenizer.port);
     if (this.snapshot().state === 'ready') {
       this.scheduleRestart(`the process exited (${how})${why}`, 'restarting');
     } else {
