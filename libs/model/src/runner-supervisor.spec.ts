@@ -1,4 +1,4 @@
-import type { ModelConfig } from '@qwen/config';
+import type { ModelConfig, SamplingConfig } from '@qwen/config';
 import type { TokenizerBridge } from '@qwen/tokenizer';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
@@ -191,6 +191,47 @@ describe(RunnerSupervisor.name, () => {
       supervisor.resetFailures();
       await loaded();
       expect(supervisor.state()).toMatchObject({ phase: 'ready', lastError: null });
+    });
+  });
+
+  describe('starts the runner in its own directory with the sampling to use', () => {
+    it('gives absolute model paths, runs it under the run directory, and copies the model repository\'s post_config.json', async () => {
+      await loaded();
+      const spawned = runners.spawned[0];
+      expect(spawned.cwd).toBe('/run/runner');
+      expect(spawned.binary).toBe('/model/main_axcl_x86');
+      expect(spawned.args).toEqual(expect.arrayContaining(['/model/qwen2.5-1.5b-gptq-int4-ax650/qwen2_p128_l%d_together.axmodel', '/model/qwen2.5-1.5b-gptq-int4-ax650/qwen2_post.axmodel']));
+      expect(spawned.args.filter((arg) => arg.includes('qwen2.5-1.5b-gptq-int4-ax650')).every((arg) => arg.startsWith('/model/'))).toBe(true);
+      expect(spawned.files).toEqual({ 'post_config.json': { copyFrom: '/model/post_config.json' } });
+    });
+
+    it('writes the configured sampling when the source is config', async () => {
+      const sampling: SamplingConfig = {
+        source: 'config',
+        enableTemperature: false,
+        temperature: 0.7,
+        enableTopK: false,
+        topK: 1,
+        enableTopP: false,
+        topP: 0.8,
+        enableRepetitionPenalty: true,
+        repetitionPenalty: 1.1,
+        penaltyWindow: 32,
+      };
+      supervisor.configure({ model, paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' }, tokenizer: { host: '127.0.0.1', port: 1 }, sampling });
+      await loaded();
+      const file = runners.spawned[0].files?.['post_config.json'];
+      expect(file && 'content' in file ? JSON.parse(file.content) : null).toEqual({
+        enable_repetition_penalty: true,
+        enable_temperature: false,
+        enable_top_k_sampling: false,
+        enable_top_p_sampling: false,
+        penalty_window: 32,
+        repetition_penalty: 1.1,
+        temperature: 0.7,
+        top_k: 1,
+        top_p: 0.8,
+      });
     });
   });
 });

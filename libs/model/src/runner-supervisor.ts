@@ -1,16 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TokenizerBridge } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import type { ModelSnapshot } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { OutputTail } from './output-tail';
+import { postConfigFile } from './post-config';
 import { FramerEvent, ReplFramer } from './repl-framer';
 import { explainRunnerFailure, launchFailureHint } from './runner-failure-cause';
 import { RunnerPidFile } from './runner-pid-file';
 import { RunnerHandle, RunnerProcess } from './runner-process';
-import { upstreamRunnerArgs } from './upstream-launch';
+import { POST_CONFIG_FILE, upstreamRunnerArgs } from './upstream-launch';
+
+/** The runner's working directory, under the run directory. */
+export const RUNNER_WORK_DIR = 'runner';
 
 /** Lines kept from a load for the cause of its failure (the first ones: the cause comes before the exit). */
 const MAX_LOAD_LINES = 40;
@@ -216,10 +220,14 @@ export class RunnerSupervisor implements RunnerConsole {
     let runner: RunnerHandle;
     try {
       await this.pidFile.stopStale(paths.runDir, model.stopGraceMs);
+      // The runner reads post_config.json from its working directory: a directory of the service's
+      // own (under the run directory) holds the one to use; the model files are given absolute.
+      const modelDir = resolve(paths.modelDir);
       runner = await this.runnerProcess.spawn({
-        binary: `./${binary}`,
-        args: upstreamRunnerArgs(this.tokenizer.runnerUrl(), ''),
-        cwd: paths.modelDir,
+        binary: join(modelDir, binary),
+        args: upstreamRunnerArgs(this.tokenizer.runnerUrl(), '', modelDir),
+        cwd: resolve(paths.runDir, RUNNER_WORK_DIR),
+        files: { [POST_CONFIG_FILE]: postConfigFile(modelDir, this.options.sampling) },
         env: { ...stringEnv(process.env), ...this.options.runnerEnv },
         logFile: join(paths.logDir, 'model.log'),
       });
