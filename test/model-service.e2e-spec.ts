@@ -264,7 +264,7 @@ describe('ModelService failures that must not loop', () => {
       waitReady: false,
     });
     try {
-      const failed = await service.waitForModel((s) => s.state === 'failed', 'the failed state');
+      const failed = await service.waitForModel((s) => s.state === 'failed', 'the failed state', 50000);
       expect(failed.consecutiveFailures).toBe(3);
       expect(failed.outputTail.some((line) => line.includes('[E]'))).toBe(true);
       expect(starts(service)).toBe(3);

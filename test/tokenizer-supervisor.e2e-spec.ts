@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, Server } from 'node:net';
 
 jest.setTimeout(60000);
 
@@ -148,3 +149,38 @@ async function waitUntilDead(pid: number, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (isAlive(pid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 25));
 }
+
+describe('TokenizerSupervisor with the real tokenizer server on a taken port', () => {
+  const installRoot = findInstallRoot(__dirname);
+  let root: string;
+  let moduleRef: TestingModule | null = null;
+  let squatter: Server;
+
+  afterAll(async () => {
+    await moduleRef?.close();
+    await new Promise((resolve) => squatter?.close(resolve));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('says EADDRINUSE, the port and the key to change, in lastError', async () => {
+    root = mkdtempSync(join(tmpdir(), 'qwen-tokenizer-taken-'));
+    mkdirSync(join(root, 'model'));
+    const port = await freePort();
+    squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    const config = loadAppConfig({
+      env: { QWEN_MODEL_DIR: join(root, 'model'), QWEN_LOG_DIR: join(root, 'logs'), QWEN_RUN_DIR: join(root, 'run'), QWEN_TOKENIZER_PORT: String(port) },
+      cwd: root,
+      defaultsFile: join(installRoot, 'config', 'default.yaml'),
+    });
+    config.tokenizer.restartInitialDelayMs = 100;
+    Logger.overrideLogger(['error']);
+    moduleRef = await Test.createTestingModule({ imports: [TokenizerModule.register({ tokenizer: config.tokenizer, paths: config.paths })] }).compile();
+    const supervisor = moduleRef.get(TokenizerSupervisor);
+    await moduleRef.init();
+    const failed = await firstMatching(supervisor.snapshots$, (s) => s.lastError !== null, 'a failed start', 30000);
+    expect(failed.lastError).toContain('EADDRINUSE');
+    expect(failed.lastError).toContain(`port ${port} is taken by another program`);
+    expect(failed.lastError).toContain('tokenizer.port (QWEN_TOKENIZER_PORT)');
+  });
+});

@@ -117,7 +117,9 @@ describe('Drill: the NPU device dies (the "device is dead" burst)', () => {
     writeFileSync(service.faultFile, JSON.stringify({ deviceDeadAfterTokens: 2 }));
     const error = await client.chat.completions.create(chatBody('the device dies under this one')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect(error).toMatchObject({ status: 502, code: 'model_process_failed' });
+    // The model is unavailable until the machine is rebooted: 503 in the API's shape.
+    expect(error).toMatchObject({ status: 503, code: 'model_unavailable' });
+    expect((error as Error).message).toMatch(/NPU device died/);
 
     const dead = await service.waitForModel((s) => s.state === 'failed' && s.deviceDead, 'the device-dead failed state');
     expect(dead.lastError).toMatch(/device is dead/);
@@ -145,5 +147,22 @@ describe('Drill: the NPU device dies (the "device is dead" burst)', () => {
     const healthy = (await (await fetch(`${service.url}/health`)).json()) as { status: string };
     expect(healthy.status).toBe('ok');
     await expectNormalAnswer(service, 'served again after the device came back');
+  });
+
+  it('streams none of the runtime burst to the client: the answer so far, then the error', async () => {
+    const client = openAiClient(service);
+    const question = 'every word of this answer is model text and nothing else';
+    writeFileSync(service.faultFile, JSON.stringify({ deviceDeadAfterTokens: 7 }));
+    const stream = await client.chat.completions.create({ ...chatBody(question), stream: true });
+    const outcome = await drainStream(stream);
+    expect(outcome.error).toBeTruthy();
+    expect(String((outcome.error as Error).message)).toMatch(/NPU device died/);
+    // The emulator answers with the question: what came is a beginning of it, not a byte of the burst.
+    expect(outcome.text.length).toBeGreaterThan(0);
+    expect(question.startsWith(outcome.text)).toBe(true);
+    const dead = await service.waitForModel((s) => s.state === 'failed' && s.deviceDead, 'the device-dead failed state');
+    expect(dead.lastError).toMatch(/\[W\]\[device manager\].*device \d+ is dead/);
+    // The operator still sees the burst: /health's output tail keeps the runner's own lines.
+    expect(dead.outputTail.join('\n')).toMatch(/\[C\]\[device\]\[print\]/);
   });
 });

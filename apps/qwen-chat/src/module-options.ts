@@ -24,6 +24,7 @@ export function moduleOptionsOf(config: AppConfig, extras: AppExtras = {}): Modu
     model: {
       model: config.model,
       paths: config.paths,
+      sampling: config.sampling,
       tokenizer: { host: config.tokenizer.host, port: config.tokenizer.port },
       runnerEnv: extras.runnerEnv,
     },

@@ -97,7 +97,7 @@ describe(createTokenizerApp.name, () => {
     const handle = response.handle;
     const first = await request(server.app).post('/encode').send({ text: handle }).expect(200);
     expect(first.body.token_ids).toEqual(expectedIds);
-    expect(progress()).toEqual([{ type: 'turn-start', handle, promptTokens: expectedIds.length }]);
+    expect(progress()).toEqual([{ type: 'turn-start', handle, promptTokens: expectedIds.length, printedTextReported: true }]);
     const again = await request(server.app).post('/encode').send({ text: handle }).expect(200);
     expect(again.body.token_ids).toEqual(upstreamIds(handle));
   });
@@ -137,6 +137,10 @@ describe(createTokenizerApp.name, () => {
     expect(tokenEvents[1]).toEqual({ type: 'tokens', handle, generated: 6, limitReached: true });
     expect(tokenEvents.at(-1)).toEqual({ type: 'tokens', handle, generated: ids.length, limitReached: true });
     expect(sent.filter((e) => e.type === 'turn-end')).toEqual([{ type: 'turn-end', handle, generatedIds: ids.length }]);
+    // Exactly the printed chunks are reported as the text the runner prints (never the final call's).
+    const reported = sent.filter((e): e is { type: 'printed-text'; handle: string; text: string } => e.type === 'printed-text');
+    expect(reported.every((e) => e.handle === handle)).toBe(true);
+    expect(reported.map((e) => e.text)).toEqual(printed.filter((text) => text.length > 0));
   });
 
   it('refuses with context_length_exceeded when the prompt cannot fit', async () => {

@@ -103,7 +103,7 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     if (registered) {
       tracker.startTurn(registered);
       res.json({ token_ids: registered.ids, tokens: registered.ids, length: registered.ids.length });
-      send({ type: 'turn-start', handle: registered.handle, promptTokens: registered.promptTokens });
+      send({ type: 'turn-start', handle: registered.handle, promptTokens: registered.promptTokens, printedTextReported: true });
       return;
     }
     // Not a live handle: the upstream server's answer, computed from the text alone; no turn changes.
@@ -117,6 +117,8 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
   app.post('/decode', (req, res) => {
     const outcome = tracker.decode(parseTokenIds(asBody(req.body)));
     res.json({ text: outcome.text });
+    // What the runner prints next: the service takes only this text as model text.
+    if (outcome.kind === 'chunk' && outcome.progress && outcome.text) send({ type: 'printed-text', handle: outcome.progress.handle, text: outcome.text });
     if (outcome.progress) send({ type: 'tokens', ...outcome.progress });
     if (outcome.ended) send({ type: 'turn-end', ...outcome.ended });
   });

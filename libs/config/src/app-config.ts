@@ -4,6 +4,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -81,6 +82,26 @@ export class ModelConfig {
   @IsInt() @Min(1) maxConsecutiveFailures!: number;
 }
 
+const SAMPLING_SOURCES = ['model', 'config'] as const;
+export type SamplingSource = (typeof SAMPLING_SOURCES)[number];
+
+/**
+ * The runner's sampling (its post_config.json, read once at load): `model` uses the model
+ * repository's own file, `config` the values below (docs/configuration.md, "Sampling").
+ */
+export class SamplingConfig {
+  @Env('QWEN_SAMPLING') @IsIn(SAMPLING_SOURCES) source!: SamplingSource;
+  @IsBoolean() enableTemperature!: boolean;
+  @IsNumber() @Min(0) temperature!: number;
+  @IsBoolean() enableTopK!: boolean;
+  @IsInt() @Min(1) topK!: number;
+  @IsBoolean() enableTopP!: boolean;
+  @IsNumber() @Min(0) @Max(1) topP!: number;
+  @IsBoolean() enableRepetitionPenalty!: boolean;
+  @IsNumber() @Min(0) repetitionPenalty!: number;
+  @IsInt() @Min(1) penaltyWindow!: number;
+}
+
 export class NpuConfig {
   @Env('QWEN_AXCL_SMI') @IsString() @IsNotEmpty() smiPath!: string;
   @IsInt() @Min(10) timeoutMs!: number;
@@ -99,6 +120,7 @@ export class AppConfig {
   @Section(() => PathsConfig) paths!: PathsConfig;
   @Section(() => TokenizerConfig) tokenizer!: TokenizerConfig;
   @Section(() => ModelConfig) model!: ModelConfig;
+  @Section(() => SamplingConfig) sampling!: SamplingConfig;
   @Section(() => NpuConfig) npu!: NpuConfig;
   @Section(() => LoggingConfig) logging!: LoggingConfig;
 }

@@ -68,7 +68,7 @@ describe(GenerationTurn.name, () => {
 
   it('fails once at the deadline, sends Ctrl-C, and closes only when the runner is back at its prompt', async () => {
     startTurn();
-    progress.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30 });
+    progress.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30, printedTextReported: false });
     for (let i = 0; i < 10; i++) {
       await clock.advance(3_000);
       runner.output.next({ type: 'output' }); // output keeps coming, so it is not hung…
@@ -137,7 +137,7 @@ describe(GenerationTurn.name, () => {
 
   it('ignores an unknown line once its own line was read', () => {
     startTurn();
-    progress.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30 });
+    progress.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30, printedTextReported: false });
     progress.next({ type: 'unknown-line' });
     expect(errors).toEqual([]);
     expect(runner.actions).toEqual([]);

@@ -2,12 +2,16 @@ import { Logger } from '@nestjs/common';
 import { Clock, TimerHandle } from '@qwen/supervision';
 import type { RegisterPromptResponse, TokenizerBridge, TurnProgress } from '@qwen/tokenizer';
 import { Subscriber, Subscription } from 'rxjs';
-import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError } from './model.contract';
+import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
+import { PrintedTextVerifier } from './printed-text-verifier';
 import { RunnerConsole, RunnerOutput } from './runner-supervisor';
 import { StopSequenceCutter } from './stop-sequence-cutter';
 
 /** Silence allowed after a "device is dead" line before the device is declared dead. */
 export const DEVICE_DEAD_SILENCE_MS = 3000;
+
+/** How a request that the NPU's death ended fails: 503, the model is unavailable (until a reboot). */
+export const DEVICE_DEAD_DURING_REQUEST = 'the NPU device died during the request; the model is unavailable until the machine is rebooted';
 
 export interface TurnLimits {
   requestTimeoutMs: number;
@@ -37,11 +41,22 @@ export type TurnOutcome = 'done' | 'failed' | 'cancelled';
  * - A runner silent for too long is hung (or its device died): the turn fails and the runner is killed.
  * - Once the runner is back at its prompt the text is delivered: a runner exit while the usage is
  *   being settled is no longer this turn's business.
+ * - Only text our tokenizer produced reaches the client: when the tokenizer reports the text it
+ *   answered to each /decode (`printedTextReported`), terminal text is compared with it
+ *   (PrintedTextVerifier) and anything else the runner printed — the AXCL runtime's lines when the
+ *   NPU dies, stray output — is logged as runner output, never sent. (The framer cannot decide this:
+ *   model text may imitate any line format; only the tokenizer knows what it produced.)
  */
 export class GenerationTurn {
   private readonly logger = new Logger(GenerationTurn.name);
   private readonly cutter: StopSequenceCutter;
   private readonly subscriptions = new Subscription();
+  /** The tokenizer's progress: followed until the turn is closed (its last reports may come after ">> "). */
+  private readonly progressSubscription = new Subscription();
+  /** Set at turn-start when the tokenizer reports the text it produced: then only that text is model text. */
+  private verifier: PrintedTextVerifier | null = null;
+  /** Runner output seen amid the answer (logged once per turn, then counted). */
+  private strayChars = 0;
   private readonly typedAt: number;
   private readonly queuedMs: number;
   private firstTextAt: number | null = null;
@@ -84,7 +99,7 @@ export class GenerationTurn {
   /** Types the handle, then tells the client it started (a client leaving on 'start' cancels a typed line). */
   begin(): void {
     this.subscriptions.add(this.runner.output$.subscribe((output) => this.onRunnerOutput(output)));
-    this.subscriptions.add(this.tokenizer.progress$.subscribe((progress) => this.onProgress(progress)));
+    this.progressSubscription.add(this.tokenizer.progress$.subscribe((progress) => this.onProgress(progress)));
     if (!this.runner.type(this.registration.handle)) {
       this.fail(new ModelProcessError('the model process was not at its prompt'));
       this.release();
@@ -132,7 +147,7 @@ export class GenerationTurn {
         this.armHangTimer();
         break;
       case 'text':
-        this.onText(output.text);
+        this.onPrinted(output.text);
         break;
       case 'footer':
         this.footerTokensPerSecond = output.tokensPerSecond;
@@ -143,15 +158,38 @@ export class GenerationTurn {
         break;
       case 'exit':
         this.release();
-        this.fail(new ModelProcessError(`the model process failed during the request (exit ${output.how})`));
+        this.fail(
+          this.runner.deviceDeadSuspected
+            ? new ModelUnavailableError(DEVICE_DEAD_DURING_REQUEST)
+            : new ModelProcessError(`the model process failed during the request (exit ${output.how})`),
+        );
         break;
     }
   }
 
-  private onText(text: string): void {
+  /** Turn text from the terminal: model text only as far as the tokenizer produced it. */
+  private onPrinted(text: string): void {
     this.firstTextAt ??= this.clock.now();
     this.lineRead = true;
     this.sendCtrlCIfWanted();
+    if (!this.verifier) return this.onText(text);
+    const { model, stray } = this.verifier.printed(text);
+    this.onStray(stray);
+    this.onText(model);
+  }
+
+  /** Runner output amid the answer: for the operator (model.log and /health keep it whole), never the client. */
+  private onStray(stray: string): void {
+    if (!stray) return;
+    if (this.strayChars === 0) {
+      const line = stray.split('\n', 1)[0].slice(0, 200);
+      this.logger.warn(`request ${this.client.request.requestId}: runner output amid the answer, not sent to the client: ${JSON.stringify(line)}`);
+    }
+    this.strayChars += stray.length;
+  }
+
+  private onText(text: string): void {
+    if (!text) return;
     if (this.outcomeValue !== null || this.stopHit) return;
     const { emit, stopped } = this.cutter.push(text);
     if (emit) this.emitText(emit);
@@ -162,6 +200,14 @@ export class GenerationTurn {
   }
 
   private onProgress(progress: TurnProgress): void {
+    if (progress.type === 'printed-text') {
+      if (progress.handle === this.registration.handle && this.verifier) {
+        const { model, stray } = this.verifier.produced(progress.text);
+        this.onStray(stray);
+        this.onText(model);
+      }
+      return;
+    }
     if (this.runnerReleased) return;
     if (progress.type === 'unknown-line') {
       if (this.lineRead) return; // not about our line: ours was read already
@@ -175,6 +221,7 @@ export class GenerationTurn {
     if (progress.handle !== this.registration.handle) return;
     this.lineRead = true;
     if (progress.type === 'turn-start') {
+      if (progress.printedTextReported) this.verifier ??= new PrintedTextVerifier();
       this.sendCtrlCIfWanted();
     } else if (progress.type === 'tokens') {
       this.armHangTimer();
@@ -205,7 +252,7 @@ export class GenerationTurn {
     this.hangTimer = this.clock.setTimeout(() => {
       if (this.runnerReleased) return;
       if (this.runner.deviceDeadSuspected) {
-        this.fail(new ModelProcessError('the NPU device died during the request'));
+        this.fail(new ModelUnavailableError(DEVICE_DEAD_DURING_REQUEST));
         this.runner.declareDeviceDead('the runner went silent after reporting a dead device');
         return;
       }
@@ -235,17 +282,18 @@ export class GenerationTurn {
 
   /** The runner is back at ">> " with the whole answer printed: settle the usage, then 'done'. */
   private async complete(): Promise<void> {
-    if (!this.stopHit) {
-      const rest = this.cutter.flush();
-      if (rest) this.emitText(rest);
-    }
     let generated: number;
-    try {
-      generated = (await this.tokenizer.settle(this.registration.handle, this.emitted)).completionTokens;
-    } catch (error) {
-      this.logger.warn(`no token count for the request ${this.client.request.requestId}: ${(error as Error).message}`);
-      generated = Math.ceil(this.emitted.length / 4);
+    if (this.verifier) {
+      // The tokenizer answers settle after every text it reported (one channel, in order): only then
+      // is what is still unverified known to be runner output.
+      generated = await this.settledTokens();
+      this.onStray(this.verifier.finish());
+      this.flushCutter();
+    } else {
+      this.flushCutter();
+      generated = await this.settledTokens();
     }
+    if (this.strayChars > 0) this.logger.warn(`request ${this.client.request.requestId}: ${this.strayChars} characters of runner output kept from the client`);
     if (this.outcomeValue !== null) return; // the client left meanwhile
     const { maxTokens, promptTokens } = this.registration;
     const finishReason: FinishReason = this.stopHit ? 'stop' : generated >= maxTokens ? 'length' : 'stop';
@@ -269,6 +317,21 @@ export class GenerationTurn {
     this.closeIfDone();
   }
 
+  private flushCutter(): void {
+    if (this.stopHit || this.outcomeValue !== null) return;
+    const rest = this.cutter.flush();
+    if (rest) this.emitText(rest);
+  }
+
+  private async settledTokens(): Promise<number> {
+    try {
+      return (await this.tokenizer.settle(this.registration.handle, this.emitted)).completionTokens;
+    } catch (error) {
+      this.logger.warn(`no token count for the request ${this.client.request.requestId}: ${(error as Error).message}`);
+      return Math.ceil(this.emitted.length / 4);
+    }
+  }
+
   private fail(error: Error): void {
     if (this.outcomeValue !== null) return;
     this.outcomeValue = 'failed';
@@ -284,6 +347,7 @@ export class GenerationTurn {
   private closeIfDone(): void {
     if (this.closed || !this.runnerReleased || this.outcomeValue === null) return;
     this.closed = true;
+    this.progressSubscription.unsubscribe();
     this.onClosed();
   }
 }

@@ -3,8 +3,9 @@ import type { RegisterPromptRequest, TokenizerBridge, TurnProgress, TurnUsage } 
 import { lastValueFrom, Subject, toArray } from 'rxjs';
 import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
 import { FakeRunner, FakeRunnerProcess } from '../../../test/doubles/fake-runner';
+import { BYTE_BY_BYTE, WHOLE, decodePieces, randomCutting, readCapture, segmentsAtPrompts } from '../../../test/fixtures/captures/capture-replay';
 import { flushPromises as flush, ManualClock } from '../../../test/doubles/manual-clock';
-import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
+import { deviceDeadBurst, logRecord, startupStream, turnStream } from '../../../test/fixtures/runner-output';
 import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError, QueueFullError } from './model.contract';
 import { ModelModuleOptions } from './model.options';
 import { ModelService } from './model.service';
@@ -99,7 +100,7 @@ describe(ModelService.name, () => {
     await flush();
     // The line is typed, but Ctrl-C now would make the terminal discard it unread: not yet.
     expect(runner.written).toEqual(['qh-1\n']);
-    events.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30 });
+    events.next({ type: 'turn-start', handle: 'qh-1', promptTokens: 30, printedTextReported: false });
     expect(runner.written).toEqual(['qh-1\n', '\x03']);
     // A Ctrl-C during the prompt may not count: once more when generation shows, then never again.
     runner.print('a');
@@ -344,6 +345,87 @@ describe(ModelService.name, () => {
       await flush();
       runner.print(turnStream('next'));
       expect((await next).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+    });
+  });
+
+  describe('only text our tokenizer produced reaches the client', () => {
+    /** The real AXCL runtime burst of a dying NPU (the capture's last segment: 227 plain lines, ~19 KB). */
+    const captured = segmentsAtPrompts(readCapture('pi5-session-device-dead.bin'));
+    const realBurst = captured[captured.length - 1];
+    const deltasOf = (events: GenerationEvent[]) =>
+      events
+        .filter((e): e is Extract<GenerationEvent, { type: 'delta' }> => e.type === 'delta')
+        .map((e) => e.text)
+        .join('');
+
+    async function startVerifiedTurn(runner: FakeRunner, content: string) {
+      const seen: GenerationEvent[] = [];
+      const outcome = new Promise<Error | null>((resolve) => ask(content).subscribe({ next: (e) => seen.push(e), error: resolve, complete: () => resolve(null) }));
+      await flush();
+      expect(runner.written.at(-1)).toBe(`qh-${registered.length}\n`);
+      events.next({ type: 'turn-start', handle: `qh-${registered.length}`, promptTokens: 30, printedTextReported: true });
+      return { seen, outcome };
+    }
+
+    for (const cutting of [WHOLE, BYTE_BY_BYTE, randomCutting(11, 64)]) {
+      it(`keeps every byte of the captured device-dead burst from the client, mid-answer (${cutting.name}), and fails with 503`, async () => {
+        const runner = await boot();
+        expect(realBurst.length).toBeGreaterThan(15_000);
+        const { seen, outcome } = await startVerifiedTurn(runner, 'what is 2+2?');
+        events.next({ type: 'printed-text', handle: 'qh-1', text: 'The answer ' });
+        runner.print('The answer ');
+        // The tokenizer already gave the runner its next chunk, which the dying runner never prints.
+        events.next({ type: 'printed-text', handle: 'qh-1', text: 'to 2+2 is 4' });
+        for (const piece of decodePieces(cutting.cut(Buffer.concat([Buffer.from('to 2+2 '), realBurst])))) runner.print(piece);
+        await clock.advance(3000);
+        const error = await outcome;
+        expect(error).toBeInstanceOf(ModelUnavailableError);
+        expect(error?.message).toMatch(/NPU device died/);
+        expect(deltasOf(seen)).toBe('The answer to 2+2 ');
+        expect(runner.signals).toContain('SIGKILL');
+        expect(service.snapshot()).toMatchObject({ state: 'failed', deviceDead: true });
+        expect(service.snapshot().lastError).toContain('device 1 is dead');
+        expect(runners).toHaveLength(1);
+      });
+    }
+
+    it('keeps a runtime line amid the answer from the client and still completes the answer', async () => {
+      const runner = await boot();
+      const { seen, outcome } = await startVerifiedTurn(runner, 'hi');
+      const runtimeLine = '[2025-11-09 08:40:00.001][10994][W][runtime][check][12]: something the runtime says\n';
+      events.next({ type: 'printed-text', handle: 'qh-1', text: 'Hello' });
+      events.next({ type: 'printed-text', handle: 'qh-1', text: ' world' });
+      runner.print('Hel');
+      runner.print('lo' + runtimeLine + ' wor');
+      runner.print('ld' + logRecord('E', 'Decode', 999, 'decode failed, status: 500, try again') + turnStream(''));
+      expect(await outcome).toBeNull();
+      expect(deltasOf(seen)).toBe('Hello world');
+      expect(seen.at(-1)).toMatchObject({ type: 'done', finishReason: 'stop' });
+    });
+
+    it('holds terminal text until the tokenizer reports it (the two channels race), then delivers it', async () => {
+      const runner = await boot();
+      const { seen, outcome } = await startVerifiedTurn(runner, 'hi');
+      runner.print('[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead\n');
+      expect(deltasOf(seen)).toBe('');
+      events.next({ type: 'printed-text', handle: 'qh-1', text: '[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead\n' });
+      expect(deltasOf(seen)).toContain('device 1 is dead');
+      runner.print('ok');
+      events.next({ type: 'printed-text', handle: 'qh-1', text: 'ok' });
+      runner.print(turnStream(''));
+      expect(await outcome).toBeNull();
+      expect(deltasOf(seen)).toBe('[2025-11-09 08:46:00.029][10994][W][device manager][listen][292]: device 1 is dead\nok');
+      expect(service.snapshot()).toMatchObject({ state: 'ready', deviceDead: false });
+    });
+
+    it('declares terminal text the tokenizer never produced runner output when the turn ends', async () => {
+      const runner = await boot();
+      const { seen, outcome } = await startVerifiedTurn(runner, 'hi');
+      events.next({ type: 'printed-text', handle: 'qh-1', text: 'fine' });
+      runner.print('fine' + 'stray output with no line end');
+      runner.print(turnStream(''));
+      expect(await outcome).toBeNull();
+      expect(deltasOf(seen)).toBe('fine');
     });
   });
 });

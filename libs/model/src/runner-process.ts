@@ -1,16 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { signalProcessGroup } from '@qwen/supervision';
 import { createWriteStream, WriteStream } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import * as pty from 'node-pty';
 
+/** A file written into the runner's working directory before it starts: given content, or a copy (absent source = no file). */
+export type RunnerWorkFile = { content: string } | { copyFrom: string };
+
 export interface RunnerSpawnOptions {
-  /** The runner binary, relative to cwd (e.g. ./main_axcl_x86). */
+  /** The runner binary: absolute, or relative to cwd (e.g. ./main_axcl_x86). */
   binary: string;
   args: string[];
-  /** The model directory: the runner's paths are relative to it. */
+  /** The runner's working directory (created when missing); relative paths in `args` are relative to it. */
   cwd: string;
+  /** Files to (re)write in cwd first, by name (post_config.json: the runner reads it from there at load). */
+  files?: Record<string, RunnerWorkFile>;
   env: Record<string, string>;
   /** Raw output is appended here (model.log). */
   logFile: string;
@@ -42,7 +47,8 @@ export interface RunnerHandle {
 @Injectable()
 export class RunnerProcess {
   async spawn(options: RunnerSpawnOptions): Promise<RunnerHandle> {
-    await this.ensureExecutable(join(options.cwd, options.binary));
+    await this.ensureExecutable(resolve(options.cwd, options.binary));
+    await this.prepareWorkDir(options.cwd, options.files ?? {});
     await mkdir(dirname(options.logFile), { recursive: true });
     const log = createWriteStream(options.logFile, { flags: 'a' });
     log.write(`\n==== runner start ${new Date().toISOString()} ${options.binary}\n`);
@@ -52,6 +58,18 @@ export class RunnerProcess {
       { name: 'xterm', cols: 200, rows: 50, cwd: options.cwd, env: options.env, encoding: 'utf8' },
     );
     return new PtyRunnerHandle(child, log);
+  }
+
+  private async prepareWorkDir(cwd: string, files: Record<string, RunnerWorkFile>): Promise<void> {
+    await mkdir(cwd, { recursive: true });
+    for (const [name, file] of Object.entries(files)) {
+      const target = join(cwd, name);
+      await rm(target, { force: true });
+      if ('content' in file) await writeFile(target, file.content);
+      else await copyFile(file.copyFrom, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
   }
 
   /** Upstream ships the runner without the executable bit: add it (u+x, g+x, o+x). */

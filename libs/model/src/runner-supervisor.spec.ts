@@ -1,10 +1,10 @@
-import type { ModelConfig } from '@qwen/config';
+import type { ModelConfig, SamplingConfig } from '@qwen/config';
 import type { TokenizerBridge } from '@qwen/tokenizer';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { FakeTokenizerBridge } from '../../../test/doubles/fake-tokenizer-bridge';
 import { FakeRunnerProcess } from '../../../test/doubles/fake-runner';
 import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
-import { deviceDeadBurst, startupStream, turnStream } from '../../../test/fixtures/runner-output';
+import { deviceDeadBurst, logRecord, startupStream, turnStream } from '../../../test/fixtures/runner-output';
 import type { ModelModuleOptions } from './model.options';
 import type { RunnerPidFile } from './runner-pid-file';
 import type { RunnerProcess } from './runner-process';
@@ -132,5 +132,106 @@ describe(RunnerSupervisor.name, () => {
     supervisor.resetFailures();
     await loaded();
     expect(supervisor.state()).toMatchObject({ phase: 'ready', deviceDead: false, lastError: null, loads: 2 });
+  });
+
+  describe('says why a start failed', () => {
+    const BANNER = 'build time: Feb 13 2025 15:44:57\n' + logRecord('I', 'Init', 111, 'LLM init start') + '\n';
+    const AXMODEL_FAILED = logRecord('E', 'Init', 178, 'init axmodel(qwen2.5-1.5b-gptq-int4-ax650/qwen2_p128_l0_together.axmodel) failed') + '\n';
+
+    async function failStart(output: string): Promise<void> {
+      void supervisor.start();
+      await flushPromises();
+      runners.last.print(output);
+      runners.last.exit(255);
+      await flushPromises();
+    }
+
+    it('quotes the card refusing the service user, hints at the device group, and does not restart', async () => {
+      await failStart(
+        BANNER +
+          '[E][init][ 386]: Set AXCL device failed{0x80300186}.\n' +
+          '[2025-11-09 08:40:00.001][4242][E][device manager][request_ports][464]: request ports from device 1 fail, errno: 1 Operation not permitted\n' +
+          AXMODEL_FAILED,
+      );
+      const state = supervisor.state();
+      expect(state.phase).toBe('failed');
+      expect(state.deviceDead).toBe(false);
+      expect(state.lastError).toContain('the runner exited with status 255 while loading: [E][init][ 386]: Set AXCL device failed{0x80300186}.');
+      expect(state.lastError).toMatch(/ls -l \/dev\/axcl\*.*usermod -aG/);
+      expect(clock.pendingDelays()).toEqual([]);
+      expect(runners.runners).toHaveLength(1);
+    });
+
+    it('quotes the missing driver, hints how to check it, and does not restart', async () => {
+      await failStart(BANNER + 'axcl init fail, ret = 0x8030010b\nopen /dev/axcl_host fail, errno: 2 No such file or directory\n' + AXMODEL_FAILED);
+      expect(supervisor.state().phase).toBe('failed');
+      expect(supervisor.state().lastError).toContain('axcl init fail, ret = 0x8030010b — the AXCL driver is not loaded: check `lsmod | grep -i axcl` and `ls /dev/axcl*`');
+      expect(clock.pendingDelays()).toEqual([]);
+    });
+
+    it('quotes the runner\'s [E] record for a missing model file, points at the download script, and keeps retrying', async () => {
+      await failStart(BANNER + AXMODEL_FAILED);
+      expect(supervisor.state()).toMatchObject({ phase: 'restarting', consecutiveFailures: 1 });
+      expect(supervisor.state().lastError).toContain('[E][Init][178]: init axmodel(qwen2.5-1.5b-gptq-int4-ax650/qwen2_p128_l0_together.axmodel) failed');
+      expect(supervisor.state().lastError).toContain('scripts/download_models.sh');
+    });
+
+    it('names the download script when the runner binary is not there', async () => {
+      runners.spawn = async () => {
+        throw new Error("ENOENT: no such file or directory, posix_spawnp './main_axcl_x86'");
+      };
+      void supervisor.start();
+      await flushPromises();
+      expect(supervisor.state().lastError).toMatch(/cannot start main_axcl_x86 in \/model: ENOENT.* — the model is not downloaded .*run scripts\/download_models\.sh/);
+    });
+
+    it('forgets an unusable card on an operator reload (resetFailures) and starts again', async () => {
+      await failStart(BANNER + 'axcl init fail, ret = 0x8030010b\n' + AXMODEL_FAILED);
+      expect(supervisor.state().phase).toBe('failed');
+      supervisor.resetFailures();
+      await loaded();
+      expect(supervisor.state()).toMatchObject({ phase: 'ready', lastError: null });
+    });
+  });
+
+  describe('starts the runner in its own directory with the sampling to use', () => {
+    it('gives absolute model paths, runs it under the run directory, and copies the model repository\'s post_config.json', async () => {
+      await loaded();
+      const spawned = runners.spawned[0];
+      expect(spawned.cwd).toBe('/run/runner');
+      expect(spawned.binary).toBe('/model/main_axcl_x86');
+      expect(spawned.args).toEqual(expect.arrayContaining(['/model/qwen2.5-1.5b-gptq-int4-ax650/qwen2_p128_l%d_together.axmodel', '/model/qwen2.5-1.5b-gptq-int4-ax650/qwen2_post.axmodel']));
+      expect(spawned.args.filter((arg) => arg.includes('qwen2.5-1.5b-gptq-int4-ax650')).every((arg) => arg.startsWith('/model/'))).toBe(true);
+      expect(spawned.files).toEqual({ 'post_config.json': { copyFrom: '/model/post_config.json' } });
+    });
+
+    it('writes the configured sampling when the source is config', async () => {
+      const sampling: SamplingConfig = {
+        source: 'config',
+        enableTemperature: false,
+        temperature: 0.7,
+        enableTopK: false,
+        topK: 1,
+        enableTopP: false,
+        topP: 0.8,
+        enableRepetitionPenalty: true,
+        repetitionPenalty: 1.1,
+        penaltyWindow: 32,
+      };
+      supervisor.configure({ model, paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' }, tokenizer: { host: '127.0.0.1', port: 1 }, sampling });
+      await loaded();
+      const file = runners.spawned[0].files?.['post_config.json'];
+      expect(file && 'content' in file ? JSON.parse(file.content) : null).toEqual({
+        enable_repetition_penalty: true,
+        enable_temperature: false,
+        enable_top_k_sampling: false,
+        enable_top_p_sampling: false,
+        penalty_window: 32,
+        repetition_penalty: 1.1,
+        temperature: 0.7,
+        top_k: 1,
+        top_p: 0.8,
+      });
+    });
   });
 });

@@ -1,15 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TokenizerBridge } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
 import type { ModelSnapshot } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { OutputTail } from './output-tail';
+import { postConfigFile } from './post-config';
 import { FramerEvent, ReplFramer } from './repl-framer';
+import { explainRunnerFailure, launchFailureHint } from './runner-failure-cause';
 import { RunnerPidFile } from './runner-pid-file';
 import { RunnerHandle, RunnerProcess } from './runner-process';
-import { upstreamRunnerArgs } from './upstream-launch';
+import { POST_CONFIG_FILE, upstreamRunnerArgs } from './upstream-launch';
+
+/** The runner's working directory, under the run directory. */
+export const RUNNER_WORK_DIR = 'runner';
+
+/** Lines kept from a load for the cause of its failure (the first ones: the cause comes before the exit). */
+const MAX_LOAD_LINES = 40;
+
+/** What an operator does about a dead NPU (restarting the runner does not help and floods the kernel log). */
+export const DEVICE_DEAD_HINT = 'Only a reboot of the machine brings the card back; then POST /admin/reload (or restart the service).';
 
 /** The runner's lifecycle: not running, waiting for the tokenizer, loading, at its prompt, waiting to restart, given up. */
 export type RunnerPhase = 'stopped' | 'waiting-for-tokenizer' | 'loading' | 'ready' | 'restarting' | 'failed';
@@ -71,6 +82,12 @@ export class RunnerSupervisor implements RunnerConsole {
   /** Crashes after a healthy load, since the last turn that ended at the prompt. */
   private crashStreak = 0;
   private suspected = false;
+  /** A start failed on the card itself (no permission, no driver): no restart until an operator reloads. */
+  private deviceUnusable = false;
+  /** Plain lines and [E] records printed while loading: the cause of a failed start is among them. */
+  private loadLines: string[] = [];
+  /** The "device is dead" line behind `suspected`. */
+  private suspectedLine = '';
 
   constructor(
     @Inject(MODEL_OPTIONS) private options: ModelModuleOptions,
@@ -121,6 +138,7 @@ export class RunnerSupervisor implements RunnerConsole {
   resetFailures(): void {
     this.crashStreak = 0;
     this.suspected = false;
+    this.deviceUnusable = false;
     this.update({ consecutiveFailures: 0, deviceDead: false, lastError: null, outputTail: [] });
   }
 
@@ -178,8 +196,10 @@ export class RunnerSupervisor implements RunnerConsole {
   }
 
   declareDeviceDead(line: string): void {
-    this.logger.error(`the NPU device is dead: ${line}`);
-    this.update({ deviceDead: true, lastError: `the NPU device is dead: ${line}`, outputTail: this.tail.snapshot() });
+    // Quote the card's own line (the runtime's "device N is dead"), whoever noticed the death.
+    const why = this.suspectedLine && !line.includes(this.suspectedLine) ? `${this.suspectedLine} (${line})` : line;
+    this.logger.error(`the NPU device is dead: ${why}. ${DEVICE_DEAD_HINT}`);
+    this.update({ deviceDead: true, lastError: `the NPU device is dead: ${why}`, outputTail: this.tail.snapshot() });
     this.runner?.signalGroup('SIGKILL');
   }
 
@@ -200,20 +220,27 @@ export class RunnerSupervisor implements RunnerConsole {
     let runner: RunnerHandle;
     try {
       await this.pidFile.stopStale(paths.runDir, model.stopGraceMs);
+      // The runner reads post_config.json from its working directory: a directory of the service's
+      // own (under the run directory) holds the one to use; the model files are given absolute.
+      const modelDir = resolve(paths.modelDir);
       runner = await this.runnerProcess.spawn({
-        binary: `./${binary}`,
-        args: upstreamRunnerArgs(this.tokenizer.runnerUrl(), ''),
-        cwd: paths.modelDir,
+        binary: join(modelDir, binary),
+        args: upstreamRunnerArgs(this.tokenizer.runnerUrl(), '', modelDir),
+        cwd: resolve(paths.runDir, RUNNER_WORK_DIR),
+        files: { [POST_CONFIG_FILE]: postConfigFile(modelDir, this.options.sampling) },
         env: { ...stringEnv(process.env), ...this.options.runnerEnv },
         logFile: join(paths.logDir, 'model.log'),
       });
     } catch (error) {
-      this.onStartFailed(`cannot start ${binary} in ${paths.modelDir}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const hint = launchFailureHint(message);
+      this.onStartFailed(`cannot start ${binary} in ${paths.modelDir}: ${message}${hint ? ` — ${hint}` : ''}`);
       return;
     }
     this.runner = runner;
     this.framer = new ReplFramer();
     this.tail.clear();
+    this.loadLines = [];
     this.turnTyped = false;
     this.suspected = false;
     this.intentionalStop = false;
@@ -238,6 +265,7 @@ export class RunnerSupervisor implements RunnerConsole {
   }
 
   private onFramerEvent(event: FramerEvent): void {
+    if (this.state().phase === 'loading') this.noteLoadLine(event);
     switch (event.type) {
       case 'progress':
         this.update({ progress: { step: event.step, total: event.total, text: event.text } });
@@ -260,6 +288,7 @@ export class RunnerSupervisor implements RunnerConsole {
         break;
       case 'device-dead-suspected':
         this.suspected = true;
+        this.suspectedLine = event.line;
         if (this.turnTyped) this.outputSubject.next({ type: 'device-dead-suspected' });
         else this.declareDeviceDead(event.line);
         break;
@@ -269,6 +298,12 @@ export class RunnerSupervisor implements RunnerConsole {
       default:
         break;
     }
+  }
+
+  private noteLoadLine(event: FramerEvent): void {
+    const line = event.type === 'line' ? event.text : event.type === 'log' && event.level === 'E' ? `[E][${event.fn}][${event.line}]: ${event.text}` : null;
+    if (line === null || this.loadLines.length >= MAX_LOAD_LINES) return;
+    this.loadLines.push(line);
   }
 
   private onPrompt(): void {
@@ -305,8 +340,14 @@ export class RunnerSupervisor implements RunnerConsole {
     if (this.intentionalStop) {
       this.update({ phase: 'stopped', pid: null });
     } else {
+      // Exiting after a "device is dead" line (instead of going silent) is the same death.
+      if (this.suspected && !this.state().deviceDead) this.update({ deviceDead: true, lastError: `the NPU device is dead: ${this.suspectedLine} (then the runner exited)` });
+      const cause = wasLoading ? explainRunnerFailure(this.loadLines) : null;
+      // A card that refuses the user or has no driver is as unusable as a dead one: no restart loop.
+      if (cause?.deviceLevel) this.deviceUnusable = true;
       const s = this.state();
-      const reason = (s.deviceDead ? s.lastError : null) ?? `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
+      const exited = `the runner exited with ${how}${wasLoading ? ' while loading' : ''}`;
+      const reason = cause ? `${exited}: ${cause.quote} — ${cause.hint}` : ((s.deviceDead ? s.lastError : null) ?? exited);
       this.logger.error(reason);
       this.update({ lastError: reason });
       if (wasLoading) this.update({ consecutiveFailures: s.consecutiveFailures + 1 });
@@ -330,8 +371,12 @@ export class RunnerSupervisor implements RunnerConsole {
       this.update({ phase: 'stopped' });
       return;
     }
-    if (s.deviceDead || s.consecutiveFailures >= model.maxConsecutiveFailures) {
-      const why = s.deviceDead ? 'the NPU device is dead (reboot the machine)' : `${s.consecutiveFailures} consecutive failed starts`;
+    if (s.deviceDead || this.deviceUnusable || s.consecutiveFailures >= model.maxConsecutiveFailures) {
+      const why = s.deviceDead
+        ? 'the NPU device is dead (reboot the machine)'
+        : this.deviceUnusable
+          ? 'the NPU card cannot be used (see the cause above)'
+          : `${s.consecutiveFailures} consecutive failed starts`;
       this.logger.error(`not restarting the runner: ${why}; POST /admin/reload to try again`);
       this.update({ phase: 'failed', outputTail: this.tail.snapshot() });
       return;

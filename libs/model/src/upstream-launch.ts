@@ -1,6 +1,9 @@
+import { join } from 'node:path';
+
 /**
  * How the upstream launch script (`run_qwen2.5_1.5b_gptq_int4_axcl_*.sh`) starts the runner.
- * The paths are relative: the runner's working directory MUST be the model directory.
+ * Its paths are relative to the model directory; the service gives them absolute (`modelDir`) and
+ * starts the runner in a directory of its own, where it writes the post_config.json to use.
  * Shared by ModelModule (production), the emulated model directory and the emulator's tests.
  */
 
@@ -23,20 +26,25 @@ export function upstreamModelFiles(): string[] {
   return [...layers, UPSTREAM_POST_MODEL, UPSTREAM_TOKENS_EMBED];
 }
 
+/** The sampling file the runner reads from its working directory, once, at load. */
+export const POST_CONFIG_FILE = 'post_config.json';
+
 /**
  * The upstream script's flags, with our tokenizer's base URL and the `--prompt` value
- * (`""` = no initial turn, straight to the `>> ` loop).
+ * (`""` = no initial turn, straight to the `>> ` loop). With `modelDir`, the model paths are under
+ * it (absolute when it is); without, relative (the runner must then run in the model directory).
  */
-export function upstreamRunnerArgs(tokenizerUrl: string, prompt: string): string[] {
+export function upstreamRunnerArgs(tokenizerUrl: string, prompt: string, modelDir?: string): string[] {
+  const at = (path: string) => (modelDir === undefined ? path : join(modelDir, path));
   return [
-    '--template_filename_axmodel', UPSTREAM_LAYER_TEMPLATE,
+    '--template_filename_axmodel', at(UPSTREAM_LAYER_TEMPLATE),
     '--axmodel_num', String(UPSTREAM_LAYER_COUNT),
     '--tokenizer_type', '2',
     '--filename_tokenizer_model', tokenizerUrl,
     '--bos', '0',
     '--eos', '0',
-    '--filename_post_axmodel', UPSTREAM_POST_MODEL,
-    '--filename_tokens_embed', UPSTREAM_TOKENS_EMBED,
+    '--filename_post_axmodel', at(UPSTREAM_POST_MODEL),
+    '--filename_tokens_embed', at(UPSTREAM_TOKENS_EMBED),
     '--tokens_embed_num', '151936',
     '--tokens_embed_size', '1536',
     '--use_mmap_load_embed', '0',

@@ -49,7 +49,7 @@ describe(TokenizerBridge.name, () => {
     const seen: TurnProgress[] = [];
     bridge.progress$.subscribe((progress) => seen.push(progress));
     events.next({ type: 'ready', port: 1, source: 'npm-package', tokenizerDir: '/x' });
-    events.next({ type: 'turn-start', handle: 'qh-x', promptTokens: 5 });
+    events.next({ type: 'turn-start', handle: 'qh-x', promptTokens: 5, printedTextReported: false });
     events.next({ type: 'turn-end', handle: 'qh-x', generatedIds: 4 });
     expect(seen.map((p) => p.type)).toEqual(['turn-start', 'turn-end']);
   });

@@ -25,7 +25,7 @@ export class TokenizerRequestError extends Error {
 
 /** How many finished turns' final counts are remembered for settle(). */
 const ENDED_TURNS_KEPT = 64;
-const PROGRESS_TYPES = new Set(['turn-start', 'tokens', 'turn-end', 'unknown-line']);
+const PROGRESS_TYPES = new Set(['turn-start', 'printed-text', 'tokens', 'turn-end', 'unknown-line']);
 
 type Reply = Extract<TokenizerProcessMessage, { id: number }>;
 

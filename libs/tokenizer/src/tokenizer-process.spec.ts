@@ -102,6 +102,21 @@ describe(TokenizerProcess.name, () => {
     expect(child.exited).toBe(true);
   });
 
+  it('tells the last line the process wrote (its error), without stack frames or earlier runs', async () => {
+    writeFileSync(
+      join(options.paths.modelDir, 'qwen2.5_tokenizer.py'),
+      `console.error('Traceback (most recent call last):\\n  at bind (socket.py:1)\\nOSError: [Errno 98] Address already in use\\n    at main (x.js:1)');
+       process.exit(1);`,
+    );
+    const first = start(options);
+    await exitOf(first);
+    expect(first.lastOutputLine()).toBe('OSError: [Errno 98] Address already in use');
+    writeFileSync(join(options.paths.modelDir, 'qwen2.5_tokenizer.py'), 'process.exit(1);');
+    const second = start(options);
+    await exitOf(second);
+    expect(second.lastOutputLine()).toBeNull();
+  });
+
   it('refuses to start when the upstream script is missing', () => {
     rmSync(join(options.paths.modelDir, 'qwen2.5_tokenizer.py'));
     expect(() => start(options)).toThrow(/qwen2\.5_tokenizer\.py is missing/);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { findInstallRoot } from '@qwen/config';
 import { ChildProcess, fork, spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenizerLaunch } from './tokenizer-strategy';
 
@@ -23,6 +23,8 @@ export interface TokenizerChild {
   /** Sends an IPC message; false when there is no channel (upstream server, or the process is gone). */
   send(message: unknown): boolean;
   kill(signal: NodeJS.Signals): void;
+  /** The last line the process wrote (its error, usually, once it has ended), or null. */
+  lastOutputLine(): string | null;
 }
 
 /** Children alive in this process: killed synchronously if the service exits, so none is orphaned. */
@@ -62,6 +64,7 @@ export class TokenizerProcess {
     mkdirSync(join(launch.logFile, '..'), { recursive: true });
     appendFileSync(launch.logFile, `\n==== tokenizer start ${new Date().toISOString()} (${launch.kind === 'fork' ? 'builtin' : 'upstream'})\n`);
     const fd = openSync(launch.logFile, 'a');
+    const outputStart = fstatSync(fd).size;
     let child: ChildProcess;
     try {
       // detached: its own process group, so a Ctrl-C in the service's terminal (SIGINT to the whole
@@ -75,7 +78,7 @@ export class TokenizerProcess {
     }
     installExitHook();
     liveChildren.add(child);
-    return new NodeTokenizerChild(child, launch.logFile);
+    return new NodeTokenizerChild(child, launch.logFile, outputStart);
   }
 }
 
@@ -86,6 +89,8 @@ class NodeTokenizerChild implements TokenizerChild {
   constructor(
     private readonly child: ChildProcess,
     private readonly logFile: string,
+    /** Where this process's output starts in the log file. */
+    private readonly outputStart: number,
   ) {
     child.once('exit', (code, signal) => this.finish({ code, signal }));
     // 'error' without 'exit' = the program could not be started (ENOENT, EACCES).
@@ -125,6 +130,10 @@ class NodeTokenizerChild implements TokenizerChild {
     }
   }
 
+  lastOutputLine(): string | null {
+    return lastLineOf(readTail(this.logFile, this.outputStart));
+  }
+
   private finish(exit: TokenizerExit): void {
     if (this.ended) return;
     this.ended = true;
@@ -139,4 +148,36 @@ class NodeTokenizerChild implements TokenizerChild {
     }
     for (const listener of this.exitListeners) listener(exit);
   }
+}
+
+/** How much of the end of its output is searched for a process's last line. */
+const TAIL_BYTES = 4096;
+
+/** The end (at most TAIL_BYTES) of what a process appended to `file` after `from`; '' when unreadable. */
+function readTail(file: string, from: number): string {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(from, size - TAIL_BYTES);
+      const buffer = Buffer.alloc(Math.max(0, size - start));
+      readSync(fd, buffer, 0, buffer.length, start);
+      return buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+/** The last meaningful line of a process's output: not blank, not a stack frame (`    at …`). */
+export function lastLineOf(output: string): string | null {
+  const lines = output
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split(/\r?\n/)
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim().length > 0 && !/^\s+at\s/.test(line) && !line.startsWith('==== tokenizer '));
+  const last = lines.at(-1);
+  return last === undefined ? null : last.trim().slice(0, 300);
 }

@@ -5,7 +5,7 @@ import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-pro
 import { ProbeFailure, TokenizerProbe } from './tokenizer-probe';
 import { TokenizerLaunch, UPSTREAM_TOKENIZER_LIMITATIONS } from './tokenizer-strategy';
 import { KILL_WAIT_MS, START_POLL_MS, STOP_GRACE_MS, TokenizerSupervisor } from './tokenizer-supervisor';
-import { TokenizerEvent, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
+import { TokenizerProcessMessage, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
 import { TokenizerModuleOptions } from './tokenizer.options';
 
 // ---------------------------------------------------------------- fakes
@@ -55,6 +55,8 @@ class FakeChild implements TokenizerChild {
   exited = false;
   readonly kills: NodeJS.Signals[] = [];
   ignoreSigterm = false;
+  /** What the process "wrote" last (tokenizer.log). */
+  lastLine: string | null = null;
   private readonly exitListeners: ((exit: TokenizerExit) => void)[] = [];
   private readonly messageListeners: ((message: unknown) => void)[] = [];
 
@@ -89,13 +91,17 @@ class FakeChild implements TokenizerChild {
     return true;
   }
 
+  lastOutputLine(): string | null {
+    return this.lastLine;
+  }
+
   /** A message from the process to the supervisor. */
   emit(message: unknown): void {
     for (const listener of this.messageListeners) listener(message);
   }
 }
 
-const READY_EVENT: TokenizerEvent = { type: 'ready', port: 12345, source: 'model-dir', tokenizerDir: '/m/qwen2.5_tokenizer' };
+const READY_EVENT: TokenizerProcessMessage = { type: 'ready', port: 12345, source: 'model-dir', tokenizerDir: '/m/qwen2.5_tokenizer' };
 
 class FakeProcess {
   readonly children: FakeChild[] = [];
@@ -230,10 +236,10 @@ describe(TokenizerSupervisor.name, () => {
       expect(ready.settled()).toBe('resolved');
     });
 
-    it('takes the tokenizer source from the ready IPC event and re-emits IPC messages on events$', async () => {
+    it('takes the tokenizer source from the ready IPC event and re-emits its IPC messages on messages$', async () => {
       const child = await startReady();
-      const events: TokenizerEvent[] = [];
-      const subscription = supervisor.events$.subscribe((event) => events.push(event));
+      const events: TokenizerProcessMessage[] = [];
+      const subscription = supervisor.messages$.subscribe((event) => events.push(event));
       child.emit({ type: 'ready', port: 12345, source: 'npm-package', tokenizerDir: '/x' });
       child.emit({ type: 'tokens', handle: 'qh-1', generated: 3, limitReached: false });
       child.emit({ type: 'something else' });
@@ -397,6 +403,29 @@ describe(TokenizerSupervisor.name, () => {
       expect(restarted.settled()).toBe('resolved');
       expect(supervisor.snapshot()).toMatchObject({ state: 'ready', restarts: 1, mode: 'upstream', port: 23456, pid: 4001 });
       expect(supervisor.snapshot().limitations).toEqual(UPSTREAM_TOKENIZER_LIMITATIONS);
+    });
+  });
+
+  describe('says why it failed', () => {
+    it('quotes a taken port with the port and the key to change, in lastError and the warning', async () => {
+      create().onApplicationBootstrap();
+      const child = processes.last;
+      child.lastLine = '[tokenizer] failed to start: listen EADDRINUSE: address already in use 127.0.0.1:12345';
+      child.exit({ code: 1, signal: null });
+      await clock.advance(0);
+      const expected =
+        'the process exited before it was ready (code 1): [tokenizer] failed to start: listen EADDRINUSE: address already in use 127.0.0.1:12345' +
+        ' — port 12345 is taken by another program: stop it, or set tokenizer.port (QWEN_TOKENIZER_PORT) to a free port';
+      expect(supervisor.snapshot()).toMatchObject({ state: 'failed', lastError: expected });
+      expect(warnings.some((w) => w.includes(expected))).toBe(true);
+    });
+
+    it('points at the download script when the tokenizer files are missing', async () => {
+      create().onApplicationBootstrap();
+      processes.last.lastLine = "OSError: Can't load tokenizer for 'qwen2.5_tokenizer'";
+      processes.last.exit({ code: 1, signal: null });
+      await clock.advance(0);
+      expect(supervisor.snapshot().lastError).toMatch(/OSError: Can't load tokenizer for 'qwen2\.5_tokenizer' — the tokenizer files are missing: run scripts\/download_models\.sh$/);
     });
   });
 

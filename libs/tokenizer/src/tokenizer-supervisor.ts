@@ -6,7 +6,6 @@ import { TokenizerProbe } from './tokenizer-probe';
 import { tokenizerStrategy, TokenizerStrategy } from './tokenizer-strategy';
 import {
   TokenizerCommand,
-  TokenizerEvent,
   TokenizerProcessMessage,
   TokenizerSnapshot,
   TokenizerStateName,
@@ -21,8 +20,7 @@ export const STOP_GRACE_MS = 3000;
 /** After SIGKILL, how long to wait for the exit before going on regardless. */
 export const KILL_WAIT_MS = 2000;
 
-const MESSAGE_TYPES = new Set(['ready', 'registered', 'refused', 'reported', 'turn-start', 'tokens', 'turn-end', 'unknown-line']);
-const LEGACY_EVENT_TYPES = new Set(['ready', 'turn-start', 'tokens']);
+const MESSAGE_TYPES = new Set(['ready', 'registered', 'refused', 'reported', 'turn-start', 'printed-text', 'tokens', 'turn-end', 'unknown-line']);
 
 /**
  * Starts, health-checks and restarts the tokenizer server process.
@@ -93,11 +91,6 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
   /** Every message of the current tokenizer process (IPC; our server only). */
   get messages$(): Observable<TokenizerProcessMessage> {
     return this.messageSubject.asObservable();
-  }
-
-  /** @deprecated ready, turn-start and tokens only, for the ModelService of before TokenizerBridge: use TokenizerBridge.progress$. */
-  get events$(): Observable<TokenizerEvent> {
-    return this.messageSubject.pipe(filter((message): message is TokenizerEvent => LEGACY_EVENT_TYPES.has(message.type)));
   }
 
   /** The strategy of the mode the current process was started in. */
@@ -210,7 +203,9 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
       child = this.tokenizerProcess.start(this.strategyInUse.launch(this.options, this.tokenizerProcess.installRoot));
     } catch (error) {
       this.update({ state, pid: null });
-      this.startFailed(generation, `cannot start the tokenizer: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const hint = tokenizerFailureHint(message, port);
+      this.startFailed(generation, `cannot start the tokenizer: ${message}${hint ? ` — ${hint}` : ''}`);
       return;
     }
     this.child = child;
@@ -284,10 +279,12 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     if (this.child === child) this.child = null;
     if (generation !== this.generation) return; // an exit we caused (restart, stop)
     const how = describeExit(exit);
+    // A process that ended by itself with an error status said why last (a signal leaves no last words).
+    const why = lastWords(exit.error || exit.signal || !exit.code ? null : child.lastOutputLine(), this.options.tokenizer.port);
     if (this.snapshot().state === 'ready') {
-      this.scheduleRestart(`the process exited (${how})`, 'restarting');
+      this.scheduleRestart(`the process exited (${how})${why}`, 'restarting');
     } else {
-      this.startFailed(generation, `the process exited before it was ready (${how})`);
+      this.startFailed(generation, `the process exited before it was ready (${how})${why}`);
     }
   }
 
@@ -393,6 +390,22 @@ function describeExit(exit: TokenizerExit): string {
   if (exit.error) return exit.error;
   if (exit.signal) return `signal ${exit.signal}`;
   return `code ${exit.code}`;
+}
+
+/** `: <the process's last line> — <hint>`, or '' when it printed nothing. */
+function lastWords(line: string | null, port: number): string {
+  if (!line) return '';
+  const hint = tokenizerFailureHint(line, port);
+  return `: ${line}${hint ? ` — ${hint}` : ''}`;
+}
+
+/** What to do about a tokenizer that failed with `line` (its last output line or a start error), when known. */
+export function tokenizerFailureHint(line: string, port: number): string | null {
+  if (/EADDRINUSE|address already in use/i.test(line)) {
+    return `port ${port} is taken by another program: stop it, or set tokenizer.port (QWEN_TOKENIZER_PORT) to a free port`;
+  }
+  if (/qwen2\.5_tokenizer|tokenizer\.json|ENOENT/i.test(line)) return 'the tokenizer files are missing: run scripts/download_models.sh';
+  return null;
 }
 
 function isProcessMessage(message: unknown): message is TokenizerProcessMessage {

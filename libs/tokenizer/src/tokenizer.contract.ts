@@ -78,21 +78,21 @@ export type TokenizerProcessMessage =
   | { type: 'reported'; id: number; report: TurnReport | null }
   | TurnProgress;
 
-/**
- * @deprecated The part of TokenizerProcessMessage that TokenizerSupervisor.events$ still carries for
- * the ModelService of before TokenizerBridge; use TokenizerBridge.progress$.
- */
-export type TokenizerEvent = Extract<TokenizerProcessMessage, { type: 'ready' | 'turn-start' | 'tokens' }>;
-
 export type TokenizerSourceKind = 'model-dir' | 'npm-package';
 
 /**
  * A turn's progress as the service sees it, on ONE channel (TokenizerBridge.progress$): the runner
- * typed a handle (`turn-start`), generated ids (`tokens`), made its final /decode with all generated
- * ids (`turn-end`), or sent /encode a text that is not a live handle (`unknown-line`).
+ * typed a handle (`turn-start`), was given text to print (`printed-text`), generated ids (`tokens`),
+ * made its final /decode with all generated ids (`turn-end`), or sent /encode a text that is not a
+ * live handle (`unknown-line`).
+ *
+ * `printedTextReported`: this tokenizer reports (`printed-text`, before the matching `tokens`) the
+ * text it answered to every /decode chunk of the turn, so the service can tell model text from any
+ * other output of the runner (our server: true; a tokenizer without IPC sends no progress at all).
  */
 export type TurnProgress =
-  | { type: 'turn-start'; handle: string; promptTokens: number }
+  | { type: 'turn-start'; handle: string; promptTokens: number; printedTextReported: boolean }
+  | { type: 'printed-text'; handle: string; text: string }
   | { type: 'tokens'; handle: string; generated: number; limitReached: boolean }
   | { type: 'turn-end'; handle: string; generatedIds: number }
   | { type: 'unknown-line' };
