@@ -6,7 +6,16 @@ import { ChatCompletionsController } from './chat-completions.controller';
 const WEATHER = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 const CALL = (city: string) => `<tool_call>\n{"name": "get_weather", "arguments": {"city": "${city}"}}\n</tool_call>`;
 
-function sseData(text: string): Array<Record<string, any> | '[DONE]'> {
+interface ChunkDelta {
+  content?: string;
+  tool_calls?: Array<Record<string, unknown>>;
+}
+interface Frame {
+  choices: Array<{ delta: ChunkDelta; finish_reason: string | null }>;
+  error?: unknown;
+}
+
+function sseData(text: string): Array<Frame | '[DONE]'> {
   return text
     .split('\n\n')
     .filter((frame) => frame.trim())
@@ -54,11 +63,11 @@ describe(ChatCompletionsController.name, () => {
       const answer = `Sure.\n${CALL('Paris')}${CALL('Rome')}`;
       t.model.behaviour = () => fakeAnswer(answer, { chunks: answer.match(/[\s\S]{1,7}/g) ?? [] });
       const res = await chat({ messages: [{ role: 'user', content: 'weather?' }], tools: [WEATHER], stream: true }).expect(200);
-      const chunks = sseData(res.text).filter((c): c is Record<string, any> => c !== '[DONE]');
+      const chunks = sseData(res.text).filter((c): c is Frame => c !== '[DONE]');
       const deltas = chunks.map((c) => c.choices[0].delta);
       expect(deltas.map((d) => d.content ?? '').join('')).toBe('Sure.');
       expect(deltas.filter((d) => d.content).every((d) => !String(d.content).includes('<'))).toBe(true);
-      const toolDeltas = deltas.filter((d) => d.tool_calls).map((d) => d.tool_calls);
+      const toolDeltas = deltas.flatMap((d) => (d.tool_calls ? [d.tool_calls] : []));
       expect(toolDeltas.every((calls) => calls.length === 1)).toBe(true);
       expect(toolDeltas.map((calls) => calls[0])).toEqual([
         { index: 0, id: expect.stringMatching(/^call_/), type: 'function', function: { name: 'get_weather', arguments: '' } },
