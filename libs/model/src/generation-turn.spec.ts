@@ -5,7 +5,7 @@ import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
 import { GenerationTurn, TurnLimits } from './generation-turn';
 import { GenerationEvent, GenerationTimeoutError, ModelProcessError } from './model.contract';
 
-const limits: TurnLimits = { requestTimeoutMs: 30_000, hangTimeoutMs: 5_000, prefillMsPerToken: 100 };
+const limits: TurnLimits = { requestTimeoutMs: 30_000, hangTimeoutMs: 5_000, prefillMsPerToken: 100, prefillTokensPerSecond: 15 };
 const registration: RegisterPromptResponse = { handle: 'qh-1', promptTokens: 30, maxTokens: 10, droppedMessages: 0, expiresAt: 120_000 };
 
 describe(GenerationTurn.name, () => {
