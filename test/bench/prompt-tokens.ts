@@ -47,14 +47,15 @@ export function promptTokenTable(rows: readonly PromptTokenRow[], answerReserve 
   const seconds = (tokens: number) => `${(tokens / PREFILL_TOKENS_PER_SECOND).toFixed(1)} s`;
   return [
     '',
-    `Prompt tokens of tool requests (window ${WINDOW}, answer reserve ${answerReserve}, prefill ~${PREFILL_TOKENS_PER_SECOND} tokens/s):`,
+    `Prompt tokens of tool requests (window ${WINDOW}, answer reserve ${answerReserve}, so at most ${WINDOW - answerReserve} for the prompt; prefill ~${PREFILL_TOKENS_PER_SECOND} tokens/s):`,
     '',
-    '| request | without tools | template tools | compact tools (served) | first token after | left for history + answer |',
-    '|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.request} | ${r.withoutTools} | ${r.template} | ${r.compact} (${Math.round((100 * (r.compact - r.template)) / r.template)} %) | ` +
-        `${seconds(r.compact)} | ${WINDOW - r.compact} |`,
-    ),
+    '| request | without tools | tools, template JSON | tools, compact JSON | whole prompt (served) | first token after | fits? |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const template = r.template - r.withoutTools;
+      const compact = r.compact - r.withoutTools;
+      const fits = r.compact <= WINDOW - answerReserve ? `yes, ${WINDOW - answerReserve - r.compact} left for history` : `no: ${r.compact - (WINDOW - answerReserve)} over`;
+      return `| ${r.request} | ${r.withoutTools} | ${template} | ${compact} (${Math.round((100 * (compact - template)) / template)} %) | ${r.compact} | ${seconds(r.compact)} | ${fits} |`;
+    }),
   ];
 }
