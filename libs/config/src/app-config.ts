@@ -76,6 +76,10 @@ export class ModelConfig {
   @IsInt() @Min(1) requestTimeoutMs!: number;
   @IsInt() @Min(10) hangTimeoutMs!: number;
   @IsInt() @Min(0) prefillMsPerToken!: number;
+  /** Tokens of the window a prompt must leave for the answer; old turns are dropped to keep them (docs/conversations.md). */
+  @Env('QWEN_ANSWER_RESERVE_TOKENS', 'int') @IsInt() @Min(1) answerReserveTokens!: number;
+  /** Most prompt tokens wanted, a bound on time to first token (old turns are dropped to meet it); 0 = the whole window. */
+  @Env('QWEN_PROMPT_BUDGET_TOKENS', 'int') @IsInt() @Min(0) promptBudgetTokens!: number;
   @IsInt() @Min(0) stopGraceMs!: number;
   @IsInt() @Min(0) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;
@@ -115,6 +119,14 @@ export class LoggingConfig {
   @Env('QWEN_LOG_LEVEL') @IsIn(LOG_LEVELS) level!: LogLevelName;
 }
 
+/** The chat APIs' answers (tools, JSON modes) and what the Ollama dialect says of itself. */
+export class ChatConfig {
+  /** A JSON answer that does not validate is asked again with the error this many times, then answered as 400 json_validate_failed. */
+  @IsInt() @Min(0) @Max(2) jsonRetries!: number;
+  /** What GET /api/version answers (Ollama clients gate features on it: VS Code needs ≥ 0.6.4). */
+  @Matches(/^\d+\.\d+\.\d+$/, { message: 'must be a version such as 0.6.4' }) ollamaVersion!: string;
+}
+
 export class AppConfig {
   @Section(() => ServerConfig) server!: ServerConfig;
   @Section(() => PathsConfig) paths!: PathsConfig;
@@ -123,4 +135,5 @@ export class AppConfig {
   @Section(() => SamplingConfig) sampling!: SamplingConfig;
   @Section(() => NpuConfig) npu!: NpuConfig;
   @Section(() => LoggingConfig) logging!: LoggingConfig;
+  @Section(() => ChatConfig) chat!: ChatConfig;
 }

@@ -59,6 +59,7 @@ export class RequestContexts {
       parts.push(
         `queue=${stats.queueWaitMs === null ? '-' : `${stats.queueWaitMs}ms`}`,
         `prompt=${stats.promptTokens}`,
+        `prefillEst=${stats.expectedPrefillMs === null ? '-' : `${stats.expectedPrefillMs}ms`}`,
         `completion=${stats.completionTokens}`,
         `ttft=${stats.ttftMs === null ? '-' : `${stats.ttftMs}ms`}`,
       );
