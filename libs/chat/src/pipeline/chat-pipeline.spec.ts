@@ -61,7 +61,7 @@ describe(ChatPipeline.name, () => {
       .expect(200);
     const [line] = await waitForLines(1);
     expect(logs).toHaveLength(1);
-    expect(line).toMatch(new RegExp(`^POST /v1/chat/completions 200 id=${res.headers['x-request-id']} queue=12ms prompt=31 completion=4 ttft=150ms total=\\d+ms$`));
+    expect(line).toMatch(new RegExp(`^POST /v1/chat/completions 200 id=${res.headers['x-request-id']} queue=12ms prompt=31 prefillEst=2201ms completion=4 ttft=150ms total=\\d+ms$`));
     expect(line).not.toMatch(/secret/);
     expect(t.observations).toEqual([
       { route: 'POST /v1/chat/completions', status: 200, dialect: 'openai', queueWaitMs: 12, ttftMs: 150, promptTokens: 31, completionTokens: 4, durationMs: expect.any(Number) },
@@ -74,7 +74,7 @@ describe(ChatPipeline.name, () => {
     await request(t.url).get('/v1/nothing-here').expect(404);
     const lines = await waitForLines(3);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^POST \/v1\/chat\/completions 400 id=\S+ queue=- prompt=0 completion=0 ttft=- total=\d+ms error=invalid_request_error$/);
+    expect(lines[0]).toMatch(/^POST \/v1\/chat\/completions 400 id=\S+ queue=- prompt=0 prefillEst=- completion=0 ttft=- total=\d+ms error=invalid_request_error$/);
     expect(lines[2]).toMatch(/^GET \/v1\/nothing-here 404 /);
     expect(t.observations.map((o) => [o.route, o.status])).toEqual([
       ['POST /v1/chat/completions', 400],
