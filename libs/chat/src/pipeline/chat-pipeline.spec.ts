@@ -61,7 +61,7 @@ describe(ChatPipeline.name, () => {
       .expect(200);
     const [line] = await waitForLines(1);
     expect(logs).toHaveLength(1);
-    expect(line).toMatch(new RegExp(`^POST /v1/chat/completions 200 id=${res.headers['x-request-id']} queue=12ms prompt=31 prefillEst=\\d+ms completion=4 ttft=150ms total=\\d+ms$`));
+    expect(line).toMatch(new RegExp(`^POST /v1/chat/completions 200 id=${res.headers['x-request-id']} queue=12ms prompt=31 prefillEst=2201ms completion=4 ttft=150ms total=\\d+ms$`));
     expect(line).not.toMatch(/secret/);
     expect(t.observations).toEqual([
       { route: 'POST /v1/chat/completions', status: 200, dialect: 'openai', queueWaitMs: 12, ttftMs: 150, promptTokens: 31, completionTokens: 4, durationMs: expect.any(Number) },
