@@ -67,7 +67,7 @@ describe(ResponseSseWriter.name, () => {
     const events = parse(
       writer.start() +
         writer.delta('Checking.') +
-        writer.toolCall({ id: 'call_a', name: 'weather', argumentsJson: '{"city":"Paris"}' }) +
+        writer.toolCall(0, { id: 'call_a', name: 'weather', argumentsJson: '{"city":"Paris"}' }) +
         writer.done({ finishReason: 'tool_calls', usage: { promptTokens: 9, completionTokens: 20 } }),
     );
     expect(events.slice(5).map((e) => e.type)).toEqual([

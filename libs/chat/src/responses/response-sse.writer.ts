@@ -24,7 +24,8 @@ export class ResponseSseWriter {
     return this.frames(this.assembly.text(text));
   }
 
-  toolCall(call: ResponseToolCall): string {
+  /** A complete call (`index` counts the calls of the answer; the assembly keeps its own order). */
+  toolCall(_index: number, call: ResponseToolCall): string {
     return this.frames(this.assembly.toolCall(call));
   }
 
