@@ -30,7 +30,8 @@ export function moduleOptionsOf(config: AppConfig, extras: AppExtras = {}): Modu
     chat: {
       model: config.model,
       apiKeys: config.server.apiKeys,
-      ollama: { modelDir: config.paths.modelDir, bodyLimit: config.server.bodyLimit },
+      structuredOutputRetries: config.chat.jsonRetries,
+      ollama: { modelDir: config.paths.modelDir, bodyLimit: config.server.bodyLimit, version: config.chat.ollamaVersion },
     },
     health: { npu: config.npu },
   };

@@ -10,6 +10,8 @@ export interface ChatModuleOptions {
   model: Pick<ModelConfig, 'id' | 'aliases' | 'acceptAnyModelName'>;
   /** `server.apiKeys`: required as `Authorization: Bearer <key>` on /v1 and /api when not empty. */
   apiKeys: readonly string[];
+  /** `chat.jsonRetries`: how often an answer that does not match the requested JSON format is asked again (0–2). */
+  structuredOutputRetries: number;
   /** The Ollama dialect's own options. */
   ollama: OllamaModuleOptions;
 }

@@ -94,6 +94,14 @@ export class LoggingConfig {
   @Env('QWEN_LOG_LEVEL') @IsIn(LOG_LEVELS) level!: LogLevelName;
 }
 
+/** The chat APIs' answers (tools, JSON modes) and what the Ollama dialect says of itself. */
+export class ChatConfig {
+  /** A JSON answer that does not validate is asked again with the error this many times, then answered as 400 json_validate_failed. */
+  @IsInt() @Min(0) @Max(2) jsonRetries!: number;
+  /** What GET /api/version answers (Ollama clients gate features on it: VS Code needs ≥ 0.6.4). */
+  @Matches(/^\d+\.\d+\.\d+$/, { message: 'must be a version such as 0.6.4' }) ollamaVersion!: string;
+}
+
 export class AppConfig {
   @Section(() => ServerConfig) server!: ServerConfig;
   @Section(() => PathsConfig) paths!: PathsConfig;
@@ -101,4 +109,5 @@ export class AppConfig {
   @Section(() => ModelConfig) model!: ModelConfig;
   @Section(() => NpuConfig) npu!: NpuConfig;
   @Section(() => LoggingConfig) logging!: LoggingConfig;
+  @Section(() => ChatConfig) chat!: ChatConfig;
 }

@@ -12,6 +12,8 @@ export interface ChatTestAppOptions {
   acceptAnyModelName?: boolean;
   corsOrigins?: string[];
   bodyLimit?: string;
+  /** `chat.jsonRetries` (default 1). */
+  structuredOutputRetries?: number;
 }
 
 export interface ChatTestApp {
@@ -43,7 +45,8 @@ export async function createChatTestApp(options: ChatTestAppOptions = {}, listen
   const chatOptions: ChatModuleOptions = {
     model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true },
     apiKeys: options.apiKeys ?? [],
-    ollama: { modelDir: null, bodyLimit: options.bodyLimit ?? '1mb' },
+    structuredOutputRetries: options.structuredOutputRetries ?? 1,
+    ollama: { modelDir: null, bodyLimit: options.bodyLimit ?? '1mb', version: '0.6.4' },
   };
   const corsOrigins = options.corsOrigins ?? ['http://localhost', 'app://*'];
   const moduleRef = await Test.createTestingModule({ imports: [FakeModelModule, HttpEdgeModule, ChatModule.register(chatOptions)] }).compile();

@@ -16,6 +16,8 @@ function ollamaStatusOf(failure: ChatFailure): number {
     case 'tokenizer-unavailable':
       return 503;
     case 'context-length':
+    case 'invalid-request':
+    case 'json-validate-failed':
       return 400;
     case 'model-not-found':
       return 404;

@@ -20,6 +20,8 @@ export interface OllamaTagEntry {
   size: number;
   digest: string;
   details: typeof OLLAMA_MODEL_DETAILS;
+  /** What the model can do (VS Code's Ollama provider lists only models with `tools`). */
+  capabilities: string[];
 }
 
 /** One entry of /api/ps. */
@@ -28,6 +30,9 @@ export interface OllamaRunningEntry extends OllamaTagEntry {
   size_vram: number;
   context_length: number;
 }
+
+/** Chat (`completion`) and tool calling; no vision, no embedding, no thinking. */
+const OLLAMA_CAPABILITIES = ['completion', 'tools'] as const;
 
 export interface OllamaShowResponse {
   license: string;
@@ -126,6 +131,7 @@ export class OllamaModelInfo {
       size: weights.size,
       digest: this.digest,
       details: OLLAMA_MODEL_DETAILS,
+      capabilities: [...OLLAMA_CAPABILITIES],
     };
   }
 
@@ -170,7 +176,7 @@ export class OllamaModelInfo {
       template,
       details: OLLAMA_MODEL_DETAILS,
       model_info: modelInfo,
-      capabilities: ['completion'],
+      capabilities: [...OLLAMA_CAPABILITIES],
       modified_at: tag.modified_at,
     };
   }

@@ -1,6 +1,7 @@
 import type { ChatStreamWriter } from '../pipeline/chat-pipeline';
+import type { ParsedToolCall } from '@qwen/tools';
 import type { DoneEvent } from '../pipeline/generation-events';
-import { OllamaGenerationKind, ollamaChunk, ollamaFinal } from './ollama-responses';
+import { OllamaGenerationKind, ollamaChunk, ollamaFinal, ollamaToolCallChunk } from './ollama-responses';
 import { NDJSON_CONTENT_TYPE } from './ollama.constants';
 
 /** One JSON object per line. */
@@ -10,7 +11,7 @@ export function ndjsonLine(value: unknown): string {
 
 /**
  * Frames a streamed /api/chat or /api/generate answer as NDJSON: one `done:false` object per text
- * piece as the runner prints it, a `done:true` object with the figures, or one `{"error"}` line (the body of Ollama's error table).
+ * piece as the runner prints it, one per completed tool call, a `done:true` object with the figures, or one `{"error"}` line (the body of Ollama's error table).
  */
 export class OllamaNdjsonWriter implements ChatStreamWriter {
   readonly contentType = NDJSON_CONTENT_TYPE;
@@ -27,6 +28,11 @@ export class OllamaNdjsonWriter implements ChatStreamWriter {
 
   delta(text: string): string {
     return text ? ndjsonLine(ollamaChunk(this.kind, this.model, this.createdAt(), text)) : '';
+  }
+
+  /** A call goes out in the chunk that completes it (Ollama's way), with its arguments as an object. */
+  toolCall(index: number, call: ParsedToolCall): string {
+    return ndjsonLine(ollamaToolCallChunk(this.model, this.createdAt(), index, call));
   }
 
   done(event: DoneEvent): string {

@@ -1,3 +1,4 @@
+import type { ParsedToolCall } from '@qwen/tools';
 import type { DoneEvent } from '../pipeline/generation-events';
 
 /** /api/chat answers carry `message`; /api/generate answers carry `response`. */
@@ -32,9 +33,23 @@ function ollamaDurations(done: DoneEvent): OllamaDurations {
   };
 }
 
-/** `done_reason` of a finished generation. */
+/** `done_reason` of a finished generation (Ollama says `stop` after tool calls too). */
 function ollamaDoneReason(done: DoneEvent): 'stop' | 'length' {
-  return done.finishReason;
+  return done.finishReason === 'length' ? 'length' : 'stop';
+}
+
+/** An Ollama `message.tool_calls` entry: arguments as an OBJECT. */
+export interface OllamaToolCall {
+  function: { index: number; name: string; arguments: Record<string, unknown> };
+}
+
+export function ollamaToolCall(index: number, call: ParsedToolCall): OllamaToolCall {
+  return { function: { index, name: call.name, arguments: call.arguments } };
+}
+
+/** The /api/chat chunk that completes a tool call (`done: false`, content ''). */
+export function ollamaToolCallChunk(model: string, createdAt: string, index: number, call: ParsedToolCall): Record<string, unknown> {
+  return { model, created_at: createdAt, message: { role: 'assistant', content: '', tool_calls: [ollamaToolCall(index, call)] }, done: false };
 }
 
 /** A piece of the answer (`done: false`), in Ollama's key order. */
@@ -48,11 +63,17 @@ export function ollamaChunk(kind: OllamaGenerationKind, model: string, createdAt
  * The last object (`done: true`): the whole text when not streamed, '' as the last chunk of a stream.
  * /api/generate's deprecated `context` (token ids to continue from) is not returned: use /api/chat.
  */
-export function ollamaFinal(kind: OllamaGenerationKind, model: string, createdAt: string, text: string, done: DoneEvent): Record<string, unknown> {
-  const head =
-    kind === 'chat'
-      ? { model, created_at: createdAt, message: { role: 'assistant', content: text } }
-      : { model, created_at: createdAt, response: text };
+export function ollamaFinal(
+  kind: OllamaGenerationKind,
+  model: string,
+  createdAt: string,
+  text: string,
+  done: DoneEvent,
+  toolCalls: readonly ParsedToolCall[] = [],
+): Record<string, unknown> {
+  const message: Record<string, unknown> = { role: 'assistant', content: text };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls.map((call, index) => ollamaToolCall(index, call));
+  const head = kind === 'chat' ? { model, created_at: createdAt, message } : { model, created_at: createdAt, response: text };
   return { ...head, done_reason: ollamaDoneReason(done), done: true, ...ollamaDurations(done) };
 }
 

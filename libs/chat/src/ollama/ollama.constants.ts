@@ -6,8 +6,6 @@ import { UPSTREAM_LAYER_COUNT } from '@qwen/model';
  * and the runner's launch flags), not from guesses.
  */
 
-/** What GET /api/version answers: the Ollama API level whose docs/api.md this dialect follows. */
-export const OLLAMA_COMPATIBLE_VERSION = '0.6.0';
 
 /** The upstream model repository and the commit the project pins (scripts/download_models.sh). */
 export const UPSTREAM_MODEL_REPOSITORY = 'AXERA-TECH/Qwen2.5-1.5B-Instruct-GPTQ-Int4';

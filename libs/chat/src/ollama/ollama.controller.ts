@@ -1,4 +1,4 @@
-import { All, Controller, Get, Header, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { All, Controller, Get, Header, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { CurrentRequest, RequestContext } from '@qwen/http';
 import type { Request, Response } from 'express';
 import { OllamaApiKeyGuard } from './ollama-api-key.guard';
@@ -9,7 +9,8 @@ import { ndjsonLine } from './ollama-ndjson.writer';
 import { OllamaRequestReader } from './ollama-request-reader';
 import { OllamaChatRequestDto, OllamaGenerateRequestDto, OllamaModelNameRequestDto } from './ollama-request.dto';
 import { planChat, planGenerate } from './ollama-request.mapper';
-import { NDJSON_CONTENT_TYPE, OLLAMA_COMPATIBLE_VERSION } from './ollama.constants';
+import { NDJSON_CONTENT_TYPE } from './ollama.constants';
+import { OLLAMA_OPTIONS, OllamaModuleOptions } from './ollama.options';
 
 /** `GET|HEAD /`: Ollama clients probe the server with it. */
 @Controller()
@@ -29,11 +30,13 @@ export class OllamaApiController {
     private readonly reader: OllamaRequestReader,
     private readonly modelInfo: OllamaModelInfo,
     private readonly generation: OllamaGenerationService,
+    @Inject(OLLAMA_OPTIONS) private readonly options: OllamaModuleOptions,
   ) {}
 
+  /** The Ollama version this dialect reports (`chat.ollamaVersion`; clients gate features on it). */
   @Get('version')
   version(): { version: string } {
-    return { version: OLLAMA_COMPATIBLE_VERSION };
+    return { version: this.options.version };
   }
 
   @Get('tags')

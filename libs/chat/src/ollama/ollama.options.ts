@@ -7,4 +7,6 @@ export interface OllamaModuleOptions {
   modelDir: string | null;
   /** `server.bodyLimit`: the limit of bodies read by the dialect itself (form-encoded `curl -d`). */
   bodyLimit: string;
+  /** `chat.ollamaVersion`: what GET /api/version answers (clients gate features on it, e.g. VS Code needs ≥ 0.6.4). */
+  version: string;
 }

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ErrorAnswer, RegisteredErrorDialect, RequestContext } from '@qwen/http';
+import { JSON_VALIDATE_FAILED } from '@qwen/tools';
 import { ChatFailure, classifyChatFailure } from '../pipeline/chat-failure';
 
 /** OpenAI's error body: `{"error":{"message","type","param","code"}}`. */
@@ -51,6 +52,10 @@ export function openAiErrorOf(failure: ChatFailure, param: string | null = null)
       return new OpenAiError(400, failure.message, 'invalid_request_error', 'context_length_exceeded', param ?? 'messages');
     case 'model-not-found':
       return new OpenAiError(404, failure.message, 'invalid_request_error', 'model_not_found', 'model');
+    case 'invalid-request':
+      return new OpenAiError(400, failure.message, 'invalid_request_error', null, failure.param ?? param);
+    case 'json-validate-failed':
+      return new OpenAiError(400, failure.message, 'invalid_request_error', JSON_VALIDATE_FAILED, failure.param ?? param);
     case 'client-closed':
       return new OpenAiError(499, failure.message, 'invalid_request_error', 'client_closed');
     default:

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ParsedToolCall } from '@qwen/tools';
 import type { DoneEvent } from '../pipeline/generation-events';
 
 /** The fields every response and chunk of one request share. */
@@ -15,7 +16,7 @@ export interface OpenAiUsage {
   total_tokens: number;
 }
 
-export type OpenAiFinishReason = 'stop' | 'length';
+export type OpenAiFinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** `fp_` + a hash of what determines the output: the model id, its window and the loaded sampling settings. */
 export function systemFingerprint(modelId: string, maxTokenLen: number | null, sampling: Record<string, unknown> | null): string {
@@ -32,7 +33,20 @@ export function finishReasonOf(done: DoneEvent): OpenAiFinishReason {
   return done.finishReason;
 }
 
-export function chatCompletion(header: OpenAiResponseHeader, content: string, done: DoneEvent) {
+/** An OpenAI `message.tool_calls` entry: arguments as a JSON string. */
+export function openAiToolCall(call: ParsedToolCall) {
+  return { id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.argumentsJson } };
+}
+
+/**
+ * A chat completion. With tool calls, content is the text before the first call, or null when there is
+ * none (OpenAI's `content: null`), and `finish_reason` is `tool_calls`.
+ */
+export function chatCompletion(header: OpenAiResponseHeader, content: string, done: DoneEvent, toolCalls: readonly ParsedToolCall[] = []) {
+  const message =
+    toolCalls.length > 0
+      ? { role: 'assistant' as const, content: content === '' ? null : content, refusal: null, tool_calls: toolCalls.map(openAiToolCall) }
+      : { role: 'assistant' as const, content, refusal: null };
   return {
     id: header.id,
     object: 'chat.completion' as const,
@@ -42,7 +56,7 @@ export function chatCompletion(header: OpenAiResponseHeader, content: string, do
     choices: [
       {
         index: 0,
-        message: { role: 'assistant' as const, content, refusal: null },
+        message,
         logprobs: null,
         finish_reason: finishReasonOf(done),
       },

@@ -1,3 +1,4 @@
+import type { ParsedToolCall } from '@qwen/tools';
 import type { ChatStreamWriter } from '../pipeline/chat-pipeline';
 import type { DoneEvent } from '../pipeline/generation-events';
 import { OpenAiResponseHeader, SSE_DONE, finishReasonOf, sseEvent, usageOf } from './openai-responses';
@@ -18,6 +19,7 @@ abstract class OpenAiSseWriter implements ChatStreamWriter {
 
   abstract start(): string;
   abstract delta(text: string): string;
+  abstract toolCall(index: number, call: ParsedToolCall): string;
   protected abstract finishChoice(done: DoneEvent): Record<string, unknown>;
   protected abstract readonly object: string;
 
@@ -52,8 +54,22 @@ export class ChatCompletionSseWriter extends OpenAiSseWriter {
     return this.chunk([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
   }
 
+  /**
+   * OpenAI's framing of a call: a first chunk with its index, id, type and name (arguments ''), then a
+   * chunk with its arguments; one call per chunk.
+   */
+  toolCall(index: number, call: ParsedToolCall): string {
+    const opening = { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
+    const args = { index, function: { arguments: call.argumentsJson } };
+    return this.toolCallChunk(opening) + this.toolCallChunk(args);
+  }
+
   protected finishChoice(done: DoneEvent): Record<string, unknown> {
     return { index: 0, delta: {}, logprobs: null, finish_reason: finishReasonOf(done) };
+  }
+
+  private toolCallChunk(toolCall: Record<string, unknown>): string {
+    return this.chunk([{ index: 0, delta: { tool_calls: [toolCall] }, logprobs: null, finish_reason: null }]);
   }
 }
 
@@ -75,6 +91,11 @@ export class TextCompletionSseWriter extends OpenAiSseWriter {
 
   delta(text: string): string {
     return this.chunk([{ text, index: 0, logprobs: null, finish_reason: null }]);
+  }
+
+  /** Legacy completions offer no tools: the model's text never becomes a call here. */
+  toolCall(): string {
+    return '';
   }
 
   protected finishChoice(done: DoneEvent): Record<string, unknown> {

@@ -1,5 +1,7 @@
 import { ModelError } from '@qwen/model';
 import { ContextLengthExceededError, TokenizerUnavailableError } from '@qwen/tokenizer';
+import { ToolRequestError } from '@qwen/tools';
+import { StructuredOutputError } from '../assistant/structured-output-error';
 import { UnknownModelError } from './model-catalog';
 
 /**
@@ -16,6 +18,8 @@ export type ChatFailureKind =
   | 'context-length'
   | 'model-not-found'
   | 'client-closed'
+  | 'invalid-request'
+  | 'json-validate-failed'
   | 'unexpected';
 
 export interface ChatFailure {
@@ -23,6 +27,8 @@ export interface ChatFailure {
   message: string;
   /** Seconds a client should wait before retrying (Retry-After), when meaningful. */
   retryAfterSeconds: number | null;
+  /** The request field at fault (`tools[0].function.name`, `response_format`), when one is. */
+  param?: string;
   error: unknown;
 }
 
@@ -55,6 +61,12 @@ export function classifyChatFailure(error: unknown): ChatFailure | null {
   }
   if (error instanceof UnknownModelError) {
     return { kind: 'model-not-found', message: error.message, retryAfterSeconds: null, error };
+  }
+  if (error instanceof ToolRequestError) {
+    return { kind: 'invalid-request', message: error.message, retryAfterSeconds: null, param: error.param, error };
+  }
+  if (error instanceof StructuredOutputError) {
+    return { kind: 'json-validate-failed', message: error.message, retryAfterSeconds: null, param: error.param, error };
   }
   if (error instanceof ClientClosedError) {
     return { kind: 'client-closed', message: error.message, retryAfterSeconds: null, error };

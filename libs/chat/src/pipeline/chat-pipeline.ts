@@ -8,12 +8,15 @@
  *
  *   // non-streaming: resolves with the whole text, or rejects (ModelError, TokenizerUnavailableError,
  *   // ContextLengthExceededError, ClientClosedError) — throw it on, the exception filter answers.
- *   const { start, text, done } = await pipeline.collect(request, { messages, maxTokens, stop });
+ *   const { start, text, toolCalls, done } = await pipeline.collect(request, { messages, maxTokens, stop }, plan);
  *
  *   // streaming: rejects only when the generation fails BEFORE the stream began (the filter answers with
  *   // a real status code); afterwards the dialect's error table answers and `writer.errorFrame()` frames
  *   // its body as one last frame, then the stream ends.
- *   await pipeline.stream(request, { messages, maxTokens, stop }, writer);  // writer: ChatStreamWriter
+ *   await pipeline.stream(request, { messages, maxTokens, stop }, writer, plan);  // writer: ChatStreamWriter
+ *
+ * `plan` (AnswerPlan, default plain text) says which tools are offered and whether JSON is wanted; the
+ * answer is shaped by AssistantTurn (tool calls parsed, JSON validated and retried).
  *
  * What the pipeline does for every generation:
  * - ties cancellation to the client: when the response's connection closes before the end, it
@@ -24,13 +27,18 @@
  *       uses for EVERY request (per-request sampling fields are accepted but cannot be applied);
  *       `greedy` without post_config.json, `unknown` before the first load;
  *     `X-Qwen-Truncated-Messages: N` — only when the tokenizer dropped N old messages to fit the window;
+ *     `X-Qwen-Max-Tokens-Clamped: 4096->994` — only when the client's output limit was larger than the room left;
  * - streams: headers (`Cache-Control: no-cache`, `X-Accel-Buffering: no`) and every frame are
  *   flushed at once (see RequestContext.openStream).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorDialects, RequestContext } from '@qwen/http';
-import { GenerationEvent, GenerationRequest, ModelService } from '@qwen/model';
+import { GenerationRequest, ModelService } from '@qwen/model';
+import { OUTPUT_LIMIT_HEADER, ParsedToolCall } from '@qwen/tools';
 import { Observable, defer, takeUntil, tap } from 'rxjs';
+import type { AnswerEvent, AnswerPlan } from '../assistant/assistant-events';
+import { PLAIN_ANSWER } from '../assistant/assistant-events';
+import { AssistantTurn } from '../assistant/assistant-turn';
 import { ClientClosedError, toChatFailure } from './chat-failure';
 import type { DoneEvent, StartEvent } from './generation-events';
 import { formatSampling } from './sampling-header';
@@ -41,8 +49,10 @@ export type ChatGenerationRequest = Omit<GenerationRequest, 'requestId'>;
 /** The result of a non-streamed generation. */
 export interface CollectedGeneration {
   start: StartEvent;
-  /** The whole answer (no stop string, nothing past the limit). */
+  /** The answer's content (no stop string, nothing past the limit, no tool-call text). */
   text: string;
+  /** The tool calls the model made, in order (empty without tools). */
+  toolCalls: ParsedToolCall[];
   done: DoneEvent;
 }
 
@@ -54,6 +64,8 @@ export interface ChatStreamWriter {
   start(event: StartEvent): string;
   /** One text delta as a frame. */
   delta(text: string): string;
+  /** One complete tool call as frame(s); `index` counts the calls of this answer from 0. */
+  toolCall(index: number, call: ParsedToolCall): string;
   /** The closing frame(s) (finish reason, usage, `[DONE]`…). */
   done(event: DoneEvent): string;
   /** One frame carrying the body the dialect's error table gave for a failure after the stream began. */
@@ -66,16 +78,18 @@ const TRUNCATED_HEADER = 'X-Qwen-Truncated-Messages';
 @Injectable()
 export class ChatPipeline {
   constructor(
-    @Inject(ModelService) private readonly model: Pick<ModelService, 'generate' | 'snapshot'>,
+    @Inject(ModelService) private readonly model: Pick<ModelService, 'snapshot'>,
+    private readonly assistant: AssistantTurn,
     private readonly dialects: ErrorDialects,
   ) {}
 
   /**
-   * ModelService.generate() for this request: cold (subscribing enqueues), unsubscribed when the
-   * client leaves, recording the figures of the log line, setting the honest headers at `start`.
+   * The shaped answer for this request (AssistantTurn over ModelService.generate()): cold (subscribing
+   * enqueues), unsubscribed when the client leaves, recording the figures of the log line, setting the
+   * honest headers at `start`. `streamed`: text goes out as produced (a JSON answer is then not retried).
    */
-  generate(request: RequestContext, generation: ChatGenerationRequest): Observable<GenerationEvent> {
-    return defer(() => this.model.generate({ ...generation, requestId: request.requestId })).pipe(
+  answer(request: RequestContext, generation: ChatGenerationRequest, plan: AnswerPlan = PLAIN_ANSWER, streamed = false): Observable<AnswerEvent> {
+    return defer(() => this.assistant.answer({ ...generation, requestId: request.requestId }, plan, { streamed })).pipe(
       takeUntil(request.clientClosed$),
       tap({
         next: (event) => this.record(request, event),
@@ -86,21 +100,35 @@ export class ChatPipeline {
     );
   }
 
-  /** Runs the generation to its end and returns the whole text (for non-streamed answers). */
-  collect(request: RequestContext, generation: ChatGenerationRequest): Promise<CollectedGeneration> {
+  /** Runs the generation to its end and returns the whole answer (for non-streamed answers). */
+  collect(request: RequestContext, generation: ChatGenerationRequest, plan: AnswerPlan = PLAIN_ANSWER): Promise<CollectedGeneration> {
     return new Promise<CollectedGeneration>((resolve, reject) => {
       let start: StartEvent | null = null;
       let done: DoneEvent | null = null;
       const parts: string[] = [];
-      this.generate(request, generation).subscribe({
+      const toolCalls: ParsedToolCall[] = [];
+      this.answer(request, generation, plan, false).subscribe({
         next: (event) => {
-          if (event.type === 'start') start = event;
-          else if (event.type === 'delta') parts.push(event.text);
-          else done = event;
+          switch (event.type) {
+            case 'start':
+              start = event;
+              break;
+            case 'text':
+              parts.push(event.text);
+              break;
+            case 'tool-call':
+              toolCalls.push(event.call);
+              break;
+            case 'done':
+              done = event;
+              break;
+            default:
+              break;
+          }
         },
         error: reject,
         complete: () => {
-          if (start && done && !request.clientGone) resolve({ start, text: parts.join(''), done });
+          if (start && done && !request.clientGone) resolve({ start, text: parts.join(''), toolCalls, done });
           else reject(request.clientGone ? new ClientClosedError() : new Error('the generation ended without its last event'));
         },
       });
@@ -111,18 +139,28 @@ export class ChatPipeline {
    * Streams the generation through `writer`. Resolves when the stream is over (ended, failed inside
    * the stream, or the client left); rejects only when it failed before the stream began.
    */
-  stream(request: RequestContext, generation: ChatGenerationRequest, writer: ChatStreamWriter): Promise<void> {
+  stream(request: RequestContext, generation: ChatGenerationRequest, writer: ChatStreamWriter, plan: AnswerPlan = PLAIN_ANSWER): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.generate(request, generation).subscribe({
+      this.answer(request, generation, plan, true).subscribe({
         next: (event) => {
-          if (event.type === 'start') {
-            const first = writer.start(event);
-            request.openStream(writer.contentType);
-            if (first) request.write(first);
-          } else if (event.type === 'delta') {
-            request.write(writer.delta(event.text));
-          } else {
-            request.write(writer.done(event));
+          switch (event.type) {
+            case 'start': {
+              const first = writer.start(event);
+              request.openStream(writer.contentType);
+              if (first) request.write(first);
+              break;
+            }
+            case 'text':
+              request.write(writer.delta(event.text));
+              break;
+            case 'tool-call':
+              request.write(writer.toolCall(event.index, event.call));
+              break;
+            case 'done':
+              request.write(writer.done(event));
+              break;
+            default:
+              break;
           }
         },
         error: (error: unknown) => {
@@ -154,7 +192,7 @@ export class ChatPipeline {
     });
   }
 
-  private record(request: RequestContext, event: GenerationEvent): void {
+  private record(request: RequestContext, event: AnswerEvent): void {
     const stats = request.stats;
     if (event.type === 'start') {
       stats.queueWaitMs = event.queuedMs;
@@ -162,6 +200,8 @@ export class ChatPipeline {
       stats.droppedMessages = event.droppedMessages;
       request.setHeader(SAMPLING_HEADER, formatSampling(this.model.snapshot().sampling));
       if (event.droppedMessages > 0) request.setHeader(TRUNCATED_HEADER, String(event.droppedMessages));
+      const requested = event.requestedMaxTokens;
+      if (requested !== null && requested > event.maxTokens) request.setHeader(OUTPUT_LIMIT_HEADER, `${requested}->${event.maxTokens}`);
     } else if (event.type === 'done') {
       stats.promptTokens = event.usage.promptTokens;
       stats.completionTokens = event.usage.completionTokens;

@@ -1,6 +1,7 @@
 import type { GenerationEvent } from '@qwen/model';
+import type { AnswerDoneEvent } from '../assistant/assistant-events';
 
 /** The `start` event of ModelService.generate(). */
 export type StartEvent = Extract<GenerationEvent, { type: 'start' }>;
-/** The `done` event of ModelService.generate(). */
-export type DoneEvent = Extract<GenerationEvent, { type: 'done' }>;
+/** The last event of a shaped answer (AssistantTurn): the model's `done` plus the tool calls made. */
+export type DoneEvent = AnswerDoneEvent;
