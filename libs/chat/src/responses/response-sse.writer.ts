@@ -1,4 +1,5 @@
 import type { OpenAiErrorBody } from '../openai/openai-error';
+import type { ChatStreamWriter } from '../pipeline/chat-pipeline';
 import { ResponseAssembly, type ResponseEvent } from './response-assembly';
 import type { ResponseEcho, ResponseOutcome, ResponseToolCall } from './response-object';
 
@@ -7,7 +8,7 @@ import type { ResponseEcho, ResponseOutcome, ResponseToolCall } from './response
  * with its `sequence_number` from 0 up, as OpenAI streams them. No `[DONE]`: the stream ends after
  * `response.completed`, `response.incomplete` or `response.failed`.
  */
-export class ResponseSseWriter {
+export class ResponseSseWriter implements ChatStreamWriter {
   readonly contentType = 'text/event-stream; charset=utf-8';
   private sequence = 0;
   private readonly assembly: ResponseAssembly;
