@@ -1,4 +1,5 @@
 import { ModelProcessError } from '@qwen/model';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { Observable } from 'rxjs';
 import request from 'supertest';
 import type { App } from 'supertest/types';
@@ -6,13 +7,13 @@ import { ChatTestApp, createChatTestApp, fakeAnswer } from '../../../../test/dou
 import { ResponsesController } from './responses.controller';
 
 /** Server-sent events → their data, checking that each `event:` line names the data's type. */
-function sseEvents(text: string): Array<Record<string, any>> {
+function sseEvents(text: string): ResponseStreamEvent[] {
   return text
     .split('\n\n')
     .filter((frame) => frame.trim())
     .map((frame) => {
       const [eventLine, dataLine] = frame.split('\n');
-      const data = JSON.parse(dataLine.replace(/^data: /, ''));
+      const data = JSON.parse(dataLine.replace(/^data: /, '')) as ResponseStreamEvent;
       expect(eventLine).toBe(`event: ${data.type}`);
       return data;
     });
@@ -99,7 +100,7 @@ describe(ResponsesController.name, () => {
       'response.completed',
     ]);
     expect(events.map((e) => e.sequence_number)).toEqual([...events.keys()]);
-    expect(events.at(-1)?.response.output[0].content[0].text).toBe('Hi there');
+    expect(events.at(-1)).toMatchObject({ response: { output: [{ content: [{ text: 'Hi there' }] }] } });
   });
 
   it('ends a stream that fails after it began with response.failed', async () => {
