@@ -1,5 +1,6 @@
 export * from './byte-level';
 export * from './chat-template-renderer';
+export * from './prompt-breakdown';
 export * from './prompt-fitter';
 export * from './prompt-handle-store';
 export * from './qwen-special-tokens';
@@ -7,3 +8,4 @@ export * from './qwen-tokenizer';
 export * from './streaming-decoder';
 export * from './text-scrubber';
 export * from './tokenizer-files';
+export * from './tools-chat-template';

@@ -1,3 +1,4 @@
+import type { TemplateTool } from '@qwen/tokenizer';
 import { ChatTemplateRenderer, type RenderableMessage } from './chat-template-renderer';
 import { PromptFitter } from './prompt-fitter';
 import { QwenTokenizer } from './qwen-tokenizer';
@@ -34,10 +35,10 @@ describe(PromptFitter.name, () => {
     expect(noLimit.ok && noLimit.prompt.maxTokens).toBe(1024 - full);
   });
 
-  it('drops the oldest non-system messages one at a time until prompt + maxTokens fits', () => {
+  it('drops the oldest non-system messages one at a time until prompt + the answer reserve fits', () => {
     const withoutFirstPair = [conversation[0], ...conversation.slice(3)];
     const window = count(withoutFirstPair) + 20;
-    const result = fitter.fit({ messages: conversation, contextWindow: window, maxTokens: 20 });
+    const result = fitter.fit({ messages: conversation, contextWindow: window, answerReserve: 20, maxTokens: 20 });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.prompt.droppedMessages).toBe(2);
@@ -56,7 +57,7 @@ describe(PromptFitter.name, () => {
 
   it('answers context_length_exceeded when even the shortest transcript does not fit', () => {
     const minimal = [conversation[0], conversation[5]];
-    const result = fitter.fit({ messages: conversation, contextWindow: count(minimal) + 5, maxTokens: 10 });
+    const result = fitter.fit({ messages: conversation, contextWindow: count(minimal) + 5, answerReserve: 10 });
     expect(result).toEqual({
       ok: false,
       error: {
@@ -77,10 +78,94 @@ describe(PromptFitter.name, () => {
   });
 
   it('tokenizes a raw prompt as is: no template, no dropping', () => {
-    const result = fitter.fit({ prompt: 'Hello world', contextWindow: 10, maxTokens: 100 });
+    const result = fitter.fit({ prompt: 'Hello world', contextWindow: 10, answerReserve: 9 });
     expect(result.ok).toBe(false);
     const fits = fitter.fit({ prompt: 'Hello world', contextWindow: 10 });
     expect(fits).toEqual({ ok: true, prompt: { ids: [9707, 1879], promptTokens: 2, maxTokens: 8, droppedMessages: 0 } });
+  });
+});
+
+describe(`${PromptFitter.name} with tools, prefill and limits`, () => {
+  let tokenizer: QwenTokenizer;
+  let renderer: ChatTemplateRenderer;
+  let fitter: PromptFitter;
+  const weather: TemplateTool = {
+    type: 'function',
+    function: { name: 'get_weather', description: 'Current weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+  };
+
+  beforeAll(() => {
+    tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
+    renderer = new ChatTemplateRenderer(tokenizer.chatTemplate);
+    fitter = new PromptFitter(tokenizer, renderer);
+  });
+
+  it('renders tools, past calls, tool results and the prefill into the prompt ids', () => {
+    const messages: RenderableMessage[] = [
+      { role: 'user', content: 'Weather in Paris?' },
+      { role: 'assistant', content: '', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] },
+      { role: 'tool', content: '{"temp": 21}' },
+      { role: 'user', content: 'And in Lyon?' },
+    ];
+    const result = fitter.fit({ messages, contextWindow: 1024, tools: [weather], assistantPrefill: '<tool_call>\n{"name": "' });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const text = tokenizer.decode(result.prompt.ids);
+    expect(text).toContain('<tools>\n{"type":"function","function":{"name":"get_weather"');
+    expect(text).toContain('<|im_start|>assistant\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>');
+    expect(text).toContain('<|im_start|>user\n<tool_response>\n{"temp": 21}\n</tool_response><|im_end|>');
+    expect(text.endsWith('<|im_start|>assistant\n<tool_call>\n{"name": "')).toBe(true);
+    expect(result.prompt.ids).toEqual(tokenizer.encode(renderer.render(messages, true, [weather]) + '<tool_call>\n{"name": "'));
+  });
+
+  it('treats maxTokens as an upper bound: 4096 is clamped to the room left, nothing is dropped for it', () => {
+    const messages: RenderableMessage[] = [{ role: 'user', content: 'Hello' }];
+    const result = fitter.fit({ messages, contextWindow: 1024, maxTokens: 4096, answerReserve: 256 });
+    const promptTokens = tokenizer.encode(renderer.render(messages)).length;
+    expect(result).toEqual({ ok: true, prompt: expect.objectContaining({ promptTokens, maxTokens: 1024 - promptTokens, droppedMessages: 0 }) });
+  });
+
+  it('trims a long conversation to the prompt budget, keeping the system prompt and the newest turns', () => {
+    const turns: RenderableMessage[] = Array.from({ length: 40 }, (_, i) => ({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: `turn ${i}: ${'some words about the garden '.repeat(3)}`,
+    }));
+    const messages: RenderableMessage[] = [{ role: 'system', content: 'You are a gardener.' }, ...turns];
+    const result = fitter.fit({ messages, contextWindow: 1024, promptBudget: 300, answerReserve: 256 });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const { droppedMessages, promptTokens, ids } = result.prompt;
+    const kept = [messages[0], ...turns.slice(droppedMessages)];
+    expect(ids).toEqual(tokenizer.encode(renderer.render(kept)));
+    expect(promptTokens).toBeLessThanOrEqual(300);
+    expect(tokenizer.encode(renderer.render([messages[0], ...turns.slice(droppedMessages - 1)])).length).toBeGreaterThan(300);
+    expect(droppedMessages).toBeGreaterThan(20);
+    expect(tokenizer.decode(ids)).toContain('turn 39:');
+  });
+
+  it('keeps the system prompt and the last user message even when they alone are over the budget', () => {
+    const messages: RenderableMessage[] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'old question' },
+      { role: 'assistant', content: 'old answer' },
+      { role: 'user', content: 'word '.repeat(100) },
+    ];
+    const result = fitter.fit({ messages, contextWindow: 1024, promptBudget: 20 });
+    expect(result.ok && result.prompt.droppedMessages).toBe(2);
+  });
+
+  it('refuses only a prompt that cannot leave the answer reserve, breaking the count down', () => {
+    const messages: RenderableMessage[] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'old question' },
+      { role: 'user', content: 'word '.repeat(200) },
+    ];
+    const result = fitter.fit({ messages, contextWindow: 256, answerReserve: 64, tools: [weather] });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.error.message).toMatch(
+      /^This model's maximum context length is 256 tokens\. The prompt needs \d+ tokens \(system \d+, tools \d+, history 0, last message \d+\) but the model's window is 256 tokens, 64 of them kept for the answer, so at most 192 are left for the prompt\. Shorten the last message\.$/,
+    );
   });
 });
 
@@ -110,7 +195,7 @@ describe(`${PromptFitter.name} on long histories`, () => {
   it('keeps the newest messages that fit, as the one-at-a-time dropping did, and tokenizes each message at most once', () => {
     const messages = history(2001);
     const encode = jest.spyOn(tokenizer, 'encode');
-    const result = fitter.fit({ messages, contextWindow: 1024, maxTokens: 100 });
+    const result = fitter.fit({ messages, contextWindow: 1024, answerReserve: 100 });
     const calls = encode.mock.calls.length;
     encode.mockRestore();
     expect(result.ok).toBe(true);

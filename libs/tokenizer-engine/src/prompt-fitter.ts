@@ -1,5 +1,6 @@
-import type { ContextLengthExceededBody } from '@qwen/tokenizer';
+import type { ContextLengthExceededBody, TemplateTool } from '@qwen/tokenizer';
 import type { ChatTemplateRenderer, RenderableMessage } from './chat-template-renderer';
+import { measurePromptParts, promptOverflowMessage } from './prompt-breakdown';
 
 export interface FitRequest {
   /** A conversation, rendered with the chat template (generation prompt added). */
@@ -7,9 +8,21 @@ export interface FitRequest {
   /** Or raw text, tokenized as is: no template, nothing dropped. */
   prompt?: string;
   contextWindow: number;
+  /** The client's output limit, an upper bound: it never makes the prompt smaller, it is clamped to the room left. */
   maxTokens?: number | null;
   /** Drop the oldest non-system messages until it fits (default true). */
   dropOldTurns?: boolean;
+  /** Tools for the template's `<tools>` block (only with messages). */
+  tools?: readonly TemplateTool[];
+  /** Text the assistant turn starts with, after the generation prompt (only with messages): part of the prompt ids. */
+  assistantPrefill?: string;
+  /** Tokens the prompt must leave for the answer (default 1): a prompt that cannot, even with old turns dropped, is refused. */
+  answerReserve?: number;
+  /**
+   * Prompt tokens wanted at most (default: the window): old turns are dropped to meet it, but the system
+   * messages and the last user message are kept even when they alone are over it.
+   */
+  promptBudget?: number;
 }
 
 export interface FittedPrompt {
@@ -37,14 +50,18 @@ const PROBE_SYSTEM = { role: 'system', content: 'x' } as const;
  * Fits a prompt into the runner's window, in time linear in the conversation: each message is
  * rendered and tokenized once on its own, and old messages are taken newest to oldest while they
  * fit, so a history of thousands of messages costs what the window holds, not more.
- * System messages, the last user message and everything after it are always kept; when
- * prompt + (maxTokens ?? 1) > window without them, or with them alone, it answers
- * context_length_exceeded. Cheap checks come first: text whose UTF-8 size alone needs more ids
- * than the window (bytes / the longest token) is refused before anything is tokenized.
- * The ids are exact: they are those of the whole rendered conversation (the special tokens that
- * open and close each message cut the text into independently tokenized pieces); when the
- * template does not render message by message (tool results share a turn) the kept conversation
- * is rendered and tokenized whole instead.
+ *
+ * Two limits: the prompt must leave `answerReserve` tokens of the window for the answer (else
+ * context_length_exceeded, with the count broken down into system, tools, history and last message),
+ * and old turns are dropped until it is within `promptBudget` (the operator's bound on time to first
+ * token) and the reserve. System messages, the last user message and everything after it are always
+ * kept. The client's maxTokens does not take part: it is clamped to the room left.
+ * Cheap checks come first: text whose UTF-8 size alone needs more ids than the window allows
+ * (bytes / the longest token) is refused before anything is tokenized.
+ * The ids are exact: they are those of the whole rendered conversation plus the assistant prefill
+ * (the special tokens that open and close each message cut the text into independently tokenized
+ * pieces); when the template does not render message by message (tool results share a turn) the
+ * kept conversation is rendered and tokenized whole instead.
  */
 export class PromptFitter {
   constructor(
@@ -54,38 +71,47 @@ export class PromptFitter {
 
   fit(request: FitRequest): FitResult {
     const window = request.contextWindow;
-    const requested = request.maxTokens;
-    const budget = window - (requested ?? 1);
+    const reserve = Math.max(1, request.answerReserve ?? 1);
+    const limit = window - reserve;
+    const target = Math.min(limit, request.promptBudget ?? window);
+    const requested = request.maxTokens ?? null;
     if (request.messages === undefined) {
       const text = request.prompt ?? '';
       const atLeast = this.leastTokens(text);
-      if (atLeast > budget) return refusal(atLeast, window, requested);
-      return this.result(this.tokenizer.encode(text), 0, window, requested);
+      if (atLeast > limit) return refusal(atLeast, window, sizeMessage(atLeast, window, reserve));
+      const ids = this.tokenizer.encode(text);
+      if (ids.length > limit) return refusal(ids.length, window, sizeMessage(ids.length, window, reserve));
+      return result(ids, 0, window, requested);
     }
+    const tools = request.tools ?? [];
+    const prefill = request.assistantPrefill ?? '';
     const messages = this.renderer.normalize(request.messages);
     const keepFrom = lastUserIndex(messages);
     const isFixed = (i: number) => i >= keepFrom || messages[i].role === 'system';
     const fixed = messages.map((_, i) => i).filter(isFixed);
     const atLeast = fixed.reduce((sum, i) => sum + this.leastTokens(messages[i].content) + MIN_MESSAGE_TOKENS, 0);
-    if (atLeast > budget) return refusal(atLeast, window, requested);
+    if (atLeast > limit) return refusal(atLeast, window, sizeMessage(atLeast, window, reserve));
 
-    const pieces = new TranscriptPieces(this.tokenizer, this.renderer, messages);
+    const pieces = new TranscriptPieces(this.tokenizer, this.renderer, messages, tools, prefill);
     let used = pieces.frameTokens() + fixed.reduce((sum, i) => sum + pieces.tokens(i), 0);
     const kept = new Set(fixed);
     const mayDrop = request.dropOldTurns ?? true;
     for (let i = keepFrom - 1; i >= 0; i--) {
       if (isFixed(i)) continue;
-      if (mayDrop && used + this.leastTokens(messages[i].content) + MIN_MESSAGE_TOKENS > budget) break;
+      if (mayDrop && used + this.leastTokens(messages[i].content) + MIN_MESSAGE_TOKENS > target) break;
       const tokens = pieces.tokens(i);
-      if (mayDrop && used + tokens > budget) break;
+      if (mayDrop && used + tokens > target) break;
       used += tokens;
       kept.add(i);
     }
     for (;;) {
       const order = messages.map((_, i) => i).filter((i) => kept.has(i));
-      const ids = pieces.ids(order);
       const oldest = order.find((i) => !isFixed(i));
-      if (!mayDrop || ids.length <= budget || oldest === undefined) return this.result(ids, messages.length - order.length, window, requested);
+      const ids = pieces.ids(order);
+      if (!mayDrop || ids.length <= target || oldest === undefined) {
+        if (ids.length > limit) return this.overflow(order.map((i) => messages[i]), ids.length, window, reserve, tools, prefill);
+        return result(ids, messages.length - order.length, window, requested);
+      }
       kept.delete(oldest); // only when the template did not render message by message
     }
   }
@@ -95,29 +121,40 @@ export class PromptFitter {
     return Math.ceil(Buffer.byteLength(text, 'utf8') / this.tokenizer.maxTokenBytes);
   }
 
-  private result(ids: number[], dropped: number, window: number, requested: number | null | undefined): FitResult {
-    const room = window - ids.length;
-    if (room < (requested ?? 1)) return refusal(ids.length, window, requested);
-    const maxTokens = requested === null || requested === undefined ? room : Math.min(requested, room);
-    return { ok: true, prompt: { ids, promptTokens: ids.length, maxTokens, droppedMessages: dropped } };
+  /** The refusal of a prompt that cannot leave the reserve, its count broken down (renders it 4 more times). */
+  private overflow(
+    kept: readonly RenderableMessage[],
+    promptTokens: number,
+    window: number,
+    reserve: number,
+    tools: readonly TemplateTool[],
+    prefill: string,
+  ): FitResult {
+    const parts = measurePromptParts(
+      kept,
+      (messages, withTools) => this.renderer.render(messages, true, withTools ? tools : []) + prefill,
+      (text) => this.tokenizer.encode(text).length,
+    );
+    return refusal(promptTokens, window, `This model's maximum context length is ${window} tokens. ${promptOverflowMessage(parts, window, reserve)}`);
   }
 }
 
-function refusal(promptTokens: number, window: number, requested: number | null | undefined): FitResult {
-  return {
-    ok: false,
-    error: {
-      error: {
-        code: 'context_length_exceeded',
-        message:
-          `This model's maximum context length is ${window} tokens. However, your messages resulted in ${promptTokens} tokens` +
-          (requested ? ` (plus ${requested} requested for the completion)` : '') +
-          '. Please reduce the length of the messages or the completion.',
-        promptTokens,
-        contextWindow: window,
-      },
-    },
-  };
+function result(ids: number[], dropped: number, window: number, requested: number | null): FitResult {
+  const room = window - ids.length;
+  const maxTokens = requested === null ? room : Math.min(requested, room);
+  return { ok: true, prompt: { ids, promptTokens: ids.length, maxTokens, droppedMessages: dropped } };
+}
+
+/** The message when the size of the text alone (or a raw prompt) is too much: no parts to tell apart. */
+function sizeMessage(promptTokens: number, window: number, reserve: number): string {
+  return (
+    `This model's maximum context length is ${window} tokens. However, your messages resulted in at least ${promptTokens} tokens, ` +
+    `and ${reserve} of the window are kept for the answer. Please reduce the length of the messages.`
+  );
+}
+
+function refusal(promptTokens: number, window: number, message: string): FitResult {
+  return { ok: false, error: { error: { code: 'context_length_exceeded', message, promptTokens, contextWindow: window } } };
 }
 
 /** Index of the last user message (kept with all after it), else of the last message. */
@@ -144,14 +181,16 @@ class TranscriptPieces {
     private readonly tokenizer: TextEncoderLike,
     private readonly renderer: ChatTemplateRenderer,
     private readonly messages: readonly RenderableMessage[],
+    private readonly tools: readonly TemplateTool[],
+    private readonly prefill: string,
   ) {
-    this.probe = renderer.render([PROBE_SYSTEM], false);
-    this.generation = renderer.render([PROBE_SYSTEM]).slice(this.probe.length);
+    this.probe = renderer.render([PROBE_SYSTEM], false, tools);
+    this.generation = renderer.render([PROBE_SYSTEM], true, tools).slice(this.probe.length) + prefill;
     const first = messages[0];
     if (!first || first.role === 'system') {
       this.lead = '';
     } else {
-      const alone = renderer.render([first], false);
+      const alone = renderer.render([first], false, tools);
       this.lead = alone.endsWith(this.text(0)) ? alone.slice(0, alone.length - this.text(0).length) : '';
     }
   }
@@ -170,7 +209,7 @@ class TranscriptPieces {
   /** The exact ids of the conversation made of `order` (indices, ascending), generation prompt included. */
   ids(order: readonly number[]): number[] {
     const kept = order.map((i) => this.messages[i]);
-    const whole = this.renderer.render(kept);
+    const whole = this.renderer.render(kept, true, this.tools) + this.prefill;
     const startsWithSystem = kept[0]?.role === 'system';
     const lead = startsWithSystem ? '' : this.lead;
     const joined = lead + order.map((i) => this.text(i)).join('') + this.generation;
@@ -198,8 +237,8 @@ class TranscriptPieces {
       const message = this.messages[index];
       text =
         index === 0 && message.role === 'system'
-          ? this.renderer.render([message], false)
-          : this.renderer.render([PROBE_SYSTEM, message], false).slice(this.probe.length);
+          ? this.renderer.render([message], false, this.tools)
+          : this.renderer.render([PROBE_SYSTEM, message], false, this.tools).slice(this.probe.length);
       this.texts.set(index, text);
     }
     return text;

@@ -7,4 +7,3 @@ export * from './tool-history';
 export * from './tool-plan';
 export * from './tool-request-error';
 export * from './tool-spec';
-export * from './tools-chat-template';

@@ -28,11 +28,11 @@ export class OllamaGenerationService {
       return;
     }
     if (plan.stream) {
-      await this.pipeline.stream(request, plan.request, new OllamaNdjsonWriter(kind, plan.model, () => this.clock.now()));
+      await this.pipeline.stream(request, plan.request, new OllamaNdjsonWriter(kind, plan.model, () => this.clock.now()), plan.answer);
       return;
     }
-    const { text, done } = await this.pipeline.collect(request, plan.request);
-    request.res.status(200).json(ollamaFinal(kind, plan.model, this.createdAt(), text, done));
+    const { text, toolCalls, done } = await this.pipeline.collect(request, plan.request, plan.answer);
+    request.res.status(200).json(ollamaFinal(kind, plan.model, this.createdAt(), text, done, toolCalls));
   }
 
   /** An empty request: Ollama loads the model; ours is loaded once and kept, so this only tells whether it is. */

@@ -80,7 +80,7 @@ export class OllamaMessageDto {
 export class OllamaGenerationBaseDto {
   @IsString({ message: 'model is required' }) @IsNotEmpty({ message: 'model is required' }) model!: string;
   @IsOptional() @IsBoolean() stream?: boolean;
-  /** "json" or a JSON schema: not supported yet (400). */
+  /** "json" or a JSON schema (checked by planOllamaFormat). */
   @IsOptional() format?: unknown;
   @IsOptional() @IsObject() @ValidateNested() @Type(() => OllamaOptionsDto) options?: OllamaOptionsDto;
   /** Accepted; the one runner stays loaded regardless. */

@@ -1,4 +1,7 @@
 import type { ChatMessage } from '@qwen/tokenizer';
+import { ToolDeclarationInput, planOllamaFormat, planOllamaTools, requestedOllamaLimit } from '@qwen/tools';
+import { AnswerPlan } from '../assistant/assistant-events';
+import { HistoryToolCall, historyToolCalls } from '../common/history-tool-calls';
 import { stopList } from '../common/stop-list';
 import type { ChatGenerationRequest } from '../pipeline/chat-pipeline';
 import { ollamaBadRequest } from './ollama-http-error';
@@ -13,6 +16,8 @@ export interface OllamaGenerationPlan {
   stream: boolean;
   /** null for an empty request (no messages / no prompt): Ollama only loads the model and says so. */
   request: ChatGenerationRequest | null;
+  /** The tools offered (`tools`) and the JSON asked for (`format`). */
+  answer: AnswerPlan;
   /** Honest response headers about options that could not be applied as asked. */
   headers: Record<string, string>;
 }
@@ -27,12 +32,10 @@ const MAX_STOP_STRINGS = 16;
 /** POST /api/chat → generation request. `contextWindow` is the runner's max_token_len (null before the first load). */
 export function planChat(dto: OllamaChatRequestDto, raw: Record<string, unknown>, contextWindow: number | null): OllamaGenerationPlan {
   rejectUnsupported(dto);
-  if (dto.tools && dto.tools.length > 0) {
-    throw ollamaBadRequest(`"${dto.model}" does not support tools: tool calling is not implemented by this server yet`);
-  }
+  const answer: AnswerPlan = { tools: planOllamaTools(dto.tools as ToolDeclarationInput[] | undefined), structured: planOllamaFormat(dto.format) };
   const messages = (dto.messages ?? []).map(toChatMessage);
   const request = messages.length > 0 ? { messages, ...generationOptions(dto) } : null;
-  return { model: dto.model, stream: dto.stream ?? true, request, headers: optionHeaders(raw, contextWindow) };
+  return { model: dto.model, stream: dto.stream ?? true, request, answer, headers: optionHeaders(raw, contextWindow) };
 }
 
 /** POST /api/generate → generation request: `raw` sends the prompt as is, otherwise `system` + `prompt` as a conversation. */
@@ -44,6 +47,7 @@ export function planGenerate(dto: OllamaGenerateRequestDto, raw: Record<string, 
     throw ollamaBadRequest('context is not supported: send the whole conversation with /api/chat instead');
   }
   if (dto.template) throw ollamaBadRequest('template is not supported: the model\'s own chat template is always used (or set "raw": true)');
+  const answer: AnswerPlan = { tools: null, structured: planOllamaFormat(dto.format) };
   const prompt = dto.prompt ?? '';
   let request: ChatGenerationRequest | null = null;
   if (prompt !== '') {
@@ -55,14 +59,10 @@ export function planGenerate(dto: OllamaGenerateRequestDto, raw: Record<string, 
       request = { messages, ...generationOptions(dto) };
     }
   }
-  return { model: dto.model, stream: dto.stream ?? true, request, headers: optionHeaders(raw, contextWindow) };
+  return { model: dto.model, stream: dto.stream ?? true, request, answer, headers: optionHeaders(raw, contextWindow) };
 }
 
 function rejectUnsupported(dto: OllamaGenerationBaseDto): void {
-  const format = dto.format;
-  if (format !== undefined && format !== null && format !== '') {
-    throw ollamaBadRequest('format is not supported yet: structured outputs and JSON mode are not implemented by this server');
-  }
   const think = dto.think;
   if (think !== undefined && think !== null && think !== false) {
     throw ollamaBadRequest(`"${dto.model}" does not support thinking`);
@@ -73,19 +73,23 @@ function toChatMessage(message: OllamaMessageDto, index: number): ChatMessage {
   if (message.images && message.images.length > 0) {
     throw ollamaBadRequest(`messages.${index}.images: images are not supported: this model is text-only`);
   }
-  if (message.tool_calls && message.tool_calls.length > 0) {
-    throw ollamaBadRequest(`messages.${index}.tool_calls: tool calling is not implemented by this server yet`);
-  }
   const out: ChatMessage = { role: message.role, content: message.content ?? '' };
   if (message.role === 'tool' && message.tool_name) out.name = message.tool_name;
+  if (message.role === 'assistant' && message.tool_calls && message.tool_calls.length > 0) {
+    out.toolCalls = historyToolCalls(message.tool_calls as HistoryToolCall[], `messages.${index}.tool_calls`);
+  }
   return out;
 }
 
-/** num_predict (≤ 0, e.g. -1 or -2, means no limit: the room the window leaves) and stop (a string or a list). */
+/**
+ * num_predict (an upper bound: clamped to the room the window leaves; -1 or -2 means no limit) and stop
+ * (a string or a list). 0 keeps its old meaning here: no limit.
+ */
 function generationOptions(dto: OllamaGenerationBaseDto): Pick<ChatGenerationRequest, 'maxTokens' | 'stop'> {
   const options = dto.options ?? {};
   const out: Pick<ChatGenerationRequest, 'maxTokens' | 'stop'> = {};
-  if (typeof options.num_predict === 'number' && options.num_predict > 0) out.maxTokens = options.num_predict;
+  const limit = requestedOllamaLimit(options.num_predict);
+  if (limit !== null && limit > 0) out.maxTokens = limit;
   const stop = stopList(options.stop);
   if (stop && stop.length > MAX_STOP_STRINGS) throw ollamaBadRequest(`options.stop: at most ${MAX_STOP_STRINGS} stop strings are supported`);
   if (stop) out.stop = stop;

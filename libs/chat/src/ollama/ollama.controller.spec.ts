@@ -81,9 +81,9 @@ describe(OllamaApiController.name, () => {
       expect(head.text ?? '').toBe('');
     });
 
-    it('GET and HEAD /api/version answer the Ollama API level followed', async () => {
+    it('GET and HEAD /api/version answer the configured Ollama version', async () => {
       const res = await request(server).get('/api/version').expect(200);
-      expect(res.body).toEqual({ version: '0.6.0' });
+      expect(res.body).toEqual({ version: '0.6.4' });
       await request(server).head('/api/version').expect(200);
     });
   });
@@ -104,7 +104,7 @@ describe(OllamaApiController.name, () => {
     it('GET /api/tags lists the configured model under its Ollama name with its details and a stable digest', async () => {
       const res = await request(server).get('/api/tags').expect(200);
       expect(res.body).toEqual({
-        models: [{ name: 'qwen2.5:1.5b', model: 'qwen2.5:1.5b', modified_at: expect.any(String), size: 0, digest, details }],
+        models: [{ name: 'qwen2.5:1.5b', model: 'qwen2.5:1.5b', modified_at: expect.any(String), size: 0, digest, details, capabilities: ['completion', 'tools'] }],
       });
       expect(Number.isNaN(Date.parse(res.body.models[0].modified_at))).toBe(false);
     });
@@ -126,7 +126,7 @@ describe(OllamaApiController.name, () => {
         .chat_template;
       expect(res.body.template).toBe(template);
       expect(res.body.details).toEqual(details);
-      expect(res.body.capabilities).toEqual(['completion']);
+      expect(res.body.capabilities).toEqual(['completion', 'tools']);
       expect(res.body.model_info).toEqual(
         expect.objectContaining({ 'general.architecture': 'qwen2', 'qwen2.context_length': 1024, 'qwen2.block_count': 28, 'qwen2.embedding_length': 1536 }),
       );
@@ -381,12 +381,14 @@ describe(OllamaApiController.name, () => {
       ['a non-string stop', chat('x', { options: { stop: [1] } }), 'options.stop must be a string or an array of strings'],
       ['17 stop strings', chat('x', { options: { stop: Array.from({ length: 17 }, (_, i) => `s${i}`) } }), 'at most 16 stop strings'],
       ['a bad keep_alive', chat('x', { keep_alive: {} }), 'keep_alive must be a duration string'],
-      ['format json', chat('x', { format: 'json' }), 'format is not supported yet'],
-      ['a format schema', chat('x', { format: { type: 'object' } }), 'format is not supported yet'],
-      ['tools', chat('x', { tools: [{ type: 'function', function: { name: 'f' } }] }), 'does not support tools'],
+      ['a format that is neither "json" nor a schema', chat('x', { format: 5 }), `'format' must be "json" or a JSON Schema object`],
+      ['a format schema ajv cannot use', chat('x', { format: { type: 'no-such-type' } }), "'format' holds a JSON Schema that cannot be used"],
+      ['a non-function tool', chat('x', { tools: [{ type: 'retrieval' }] }), 'Only function tools are supported'],
+      ['a tool without a name', chat('x', { tools: [{ type: 'function', function: { description: 'x' } }] }), "'tools[0].function.name' must be a non-empty string"],
       ['think', chat('x', { think: true }), 'does not support thinking'],
       ['images', chat('x', { messages: [{ role: 'user', content: 'x', images: ['aGk='] }] }), 'images are not supported'],
-      ['tool calls', chat('x', { messages: [{ role: 'assistant', content: '', tool_calls: [{ function: { name: 'f', arguments: {} } }] }] }), 'tool calling is not implemented'],
+      ['a past tool call without a name', chat('x', { messages: [{ role: 'assistant', content: '', tool_calls: [{ function: { arguments: {} } }] }] }), "'messages.0.tool_calls[0].function.name' must be a non-empty string"],
+      ['past tool call arguments that are not an object', chat('x', { messages: [{ role: 'assistant', content: '', tool_calls: [{ function: { name: 'f', arguments: [1] } }] }] }), 'must be a JSON object'],
     ])('%s is a 400 {"error"} that says why', async (_what, body, message) => {
       const res = await request(server).post('/api/chat').send(body).expect(400);
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -492,7 +494,7 @@ describe(OllamaApiController.name, () => {
       ['images', { images: ['aGk='] }, 'images are not supported'],
       ['context', { context: [1, 2, 3] }, 'context is not supported'],
       ['template', { template: '{{ .Prompt }}' }, 'template is not supported'],
-      ['format', { format: 'json' }, 'format is not supported yet'],
+      ['a format that is neither "json" nor a schema', { format: true }, `'format' must be "json" or a JSON Schema object`],
       ['a non-string prompt', { prompt: 5 }, 'prompt must be a string'],
     ])('%s is a 400 {"error"}', async (_what, extra, message) => {
       const res = await request(server).post('/api/generate').send({ model: 'qwen2.5', prompt: 'x', ...extra }).expect(400);

@@ -226,9 +226,13 @@ describe(ChatCompletionsController.name, () => {
       [{ messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
       [{ messages: [{ role: 'user' }] }, 'messages[0].content'],
       [{ messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages[0].content'],
-      [{ tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools'],
+      [{ tools: [{ type: 'function', function: { description: 'no name' } }] }, 'tools[0].function.name'],
+      [{ tools: [{ type: 'retrieval' }] }, 'tools[0].type'],
       [{ tool_choice: 'required' }, 'tool_choice'],
-      [{ response_format: { type: 'json_object' } }, 'response_format.type'],
+      [{ tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function', function: { name: 'g' } } }, 'tool_choice'],
+      [{ response_format: { type: 'xml' } }, 'response_format.type'],
+      [{ response_format: { type: 'json_schema', json_schema: { name: 'x' } } }, 'response_format.json_schema.schema'],
+      [{ messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{oops' } }] }] }, 'messages[0].tool_calls[0].function.arguments'],
       [{ stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage'],
     ])('%j → param %s', async (patch, param) => {
       const res = await request(server)

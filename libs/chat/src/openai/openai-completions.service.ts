@@ -2,6 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RequestContext } from '@qwen/http';
 import { ModelService } from '@qwen/model';
 import type { ChatMessage } from '@qwen/tokenizer';
+import { planOpenAiResponseFormat, planOpenAiTools, requestedOpenAiLimit } from '@qwen/tools';
+import { AnswerPlan, PLAIN_ANSWER } from '../assistant/assistant-events';
+import { historyToolCalls } from '../common/history-tool-calls';
 import { stopList } from '../common/stop-list';
 import { classifyChatFailure } from '../pipeline/chat-failure';
 import { ChatGenerationRequest, ChatPipeline, ChatStreamWriter } from '../pipeline/chat-pipeline';
@@ -26,17 +29,18 @@ export class OpenAiCompletionsService {
 
   async chat(dto: ChatCompletionRequestDto, request: RequestContext): Promise<void> {
     const header = this.header(request, 'chatcmpl', dto.model);
+    const plan: AnswerPlan = { tools: planOpenAiTools(dto), structured: planOpenAiResponseFormat(dto.response_format) };
     const generation: ChatGenerationRequest = {
       messages: dto.messages.map(toChatMessage),
-      maxTokens: dto.max_completion_tokens ?? dto.max_tokens ?? undefined,
+      maxTokens: requestedOpenAiLimit(dto) ?? undefined,
       stop: stopList(dto.stop),
     };
     if (dto.stream) {
-      await this.stream(request, generation, new ChatCompletionSseWriter(header, dto.stream_options?.include_usage === true), 'messages');
+      await this.stream(request, generation, new ChatCompletionSseWriter(header, dto.stream_options?.include_usage === true), 'messages', plan);
       return;
     }
-    const { text, done } = await this.collect(request, generation, 'messages');
-    request.res.status(200).json(chatCompletion(header, text, done));
+    const { text, toolCalls, done } = await this.collect(request, generation, 'messages', plan);
+    request.res.status(200).json(chatCompletion(header, text, done, toolCalls));
   }
 
   async complete(dto: CompletionRequestDto, request: RequestContext): Promise<void> {
@@ -67,14 +71,20 @@ export class OpenAiCompletionsService {
     };
   }
 
-  private collect(request: RequestContext, generation: ChatGenerationRequest, promptParam: string) {
-    return this.pipeline.collect(request, generation).catch((error: unknown) => {
+  private collect(request: RequestContext, generation: ChatGenerationRequest, promptParam: string, plan: AnswerPlan = PLAIN_ANSWER) {
+    return this.pipeline.collect(request, generation, plan).catch((error: unknown) => {
       throw this.withParam(error, promptParam);
     });
   }
 
-  private stream(request: RequestContext, generation: ChatGenerationRequest, writer: ChatStreamWriter, promptParam: string): Promise<void> {
-    return this.pipeline.stream(request, generation, writer).catch((error: unknown) => {
+  private stream(
+    request: RequestContext,
+    generation: ChatGenerationRequest,
+    writer: ChatStreamWriter,
+    promptParam: string,
+    plan: AnswerPlan = PLAIN_ANSWER,
+  ): Promise<void> {
+    return this.pipeline.stream(request, generation, writer, plan).catch((error: unknown) => {
       throw this.withParam(error, promptParam);
     });
   }
@@ -86,8 +96,12 @@ export class OpenAiCompletionsService {
   }
 }
 
-/** OpenAI message → the tokenizer's ChatMessage: text parts joined, `developer` treated as `system`. */
-export function toChatMessage(message: ChatMessageDto): ChatMessage {
+/**
+ * OpenAI message → the tokenizer's ChatMessage: text parts joined, `developer` treated as `system`, an
+ * assistant's `tool_calls` as calls with object arguments (a tool result's `tool_call_id` has no place
+ * in the template: results are matched to calls by order, as the model was trained).
+ */
+export function toChatMessage(message: ChatMessageDto, index: number): ChatMessage {
   const content = message.content === null || message.content === undefined
     ? ''
     : typeof message.content === 'string'
@@ -95,5 +109,8 @@ export function toChatMessage(message: ChatMessageDto): ChatMessage {
       : message.content.map((part) => part.text).join('\n');
   const out: ChatMessage = { role: message.role === 'developer' ? 'system' : message.role, content };
   if (message.name) out.name = message.name;
+  if (message.role === 'assistant' && message.tool_calls && message.tool_calls.length > 0) {
+    out.toolCalls = historyToolCalls(message.tool_calls, `messages[${index}].tool_calls`);
+  }
   return out;
 }

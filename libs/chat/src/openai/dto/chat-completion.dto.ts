@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsObject,
@@ -12,6 +13,8 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import type { OpenAiResponseFormatInput, ToolChoiceInput, ToolDeclarationInput } from '@qwen/tools';
+import type { HistoryToolCall } from '../../common/history-tool-calls';
 import { CompletionFieldsDto } from './sampling-fields.dto';
 import { IsMessageContent } from './openai-validators';
 
@@ -30,21 +33,22 @@ export class ChatMessageDto {
   @IsMessageContent()
   content!: string | TextPart[] | null;
   @IsOptional() @IsString() name?: string | null;
+  /** An assistant message's calls: `{id, type: "function", function: {name, arguments: JSON text}}` (checked by the service). */
+  @IsOptional() @IsArray() tool_calls?: HistoryToolCall[] | null;
+  /** A tool result's call id (the chat template has no place for it: results are matched by order). */
   @IsOptional() @IsString() tool_call_id?: string | null;
-}
-
-export class ResponseFormatDto {
-  @IsIn(['text'], { message: "$property: only 'text' is supported for now (JSON modes and schemas come later)" }) type!: string;
 }
 
 export class ChatCompletionRequestDto extends CompletionFieldsDto {
   @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ChatMessageDto) messages!: ChatMessageDto[];
   @IsOptional() @IsInt() @Min(1) max_completion_tokens?: number | null;
 
-  @IsOptional() @IsArray() @ArrayMaxSize(0, { message: '$property: tool calling is not supported yet' }) tools?: unknown[] | null;
-  @IsOptional() @IsIn(['none', 'auto'], { message: '$property: tool calling is not supported yet' }) tool_choice?: unknown;
-  @IsOptional() @IsArray() @ArrayMaxSize(0, { message: '$property: function calling is not supported yet' }) functions?: unknown[] | null;
-  @IsOptional() @IsIn(['none', 'auto'], { message: '$property: function calling is not supported yet' }) function_call?: unknown;
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => ResponseFormatDto) response_format?: ResponseFormatDto | null;
+  /** Function tools; their shape, `tool_choice` and `response_format` are checked by @qwen/tools' planners (400 with the field). */
+  @IsOptional() @IsArray() tools?: ToolDeclarationInput[] | null;
+  @IsOptional() tool_choice?: ToolChoiceInput;
+  @IsOptional() @IsBoolean() parallel_tool_calls?: boolean | null;
+  @IsOptional() @IsArray() @ArrayMaxSize(0, { message: "$property: the deprecated 'functions' is not supported: declare them in 'tools'" }) functions?: unknown[] | null;
+  @IsOptional() @IsIn(['none', 'auto'], { message: "$property: the deprecated 'function_call' is not supported: use 'tool_choice'" }) function_call?: unknown;
+  @IsOptional() @IsObject() response_format?: OpenAiResponseFormatInput | null;
   @IsOptional() @IsIn([false], { message: '$property: log probabilities are not supported' }) logprobs?: boolean | null;
 }

@@ -11,9 +11,18 @@ export const COMPACT_TOOL_JSON = 'tool | tojson(separators=(",", ":"))';
  * Throws when the template does not print tools the way Qwen2.5's does (another model's template).
  */
 export function compactToolsChatTemplate(chatTemplate: string): string {
-  const occurrences = chatTemplate.split(TEMPLATE_TOOL_JSON).length - 1;
+  const occurrences = toolJsonOccurrences(chatTemplate);
   if (occurrences !== 1) {
     throw new Error(`The chat template prints tools ${occurrences} times with '${TEMPLATE_TOOL_JSON}' (expected once, as Qwen2.5's does)`);
   }
   return chatTemplate.replace(TEMPLATE_TOOL_JSON, COMPACT_TOOL_JSON);
+}
+
+/** True when the template prints each tool once with `tool | tojson`, as Qwen2.5's does (compactToolsChatTemplate applies). */
+export function printsToolsLikeQwen(chatTemplate: string): boolean {
+  return toolJsonOccurrences(chatTemplate) === 1;
+}
+
+function toolJsonOccurrences(chatTemplate: string): number {
+  return chatTemplate.split(TEMPLATE_TOOL_JSON).length - 1;
 }
