@@ -148,6 +148,18 @@ describe('the Responses API against the real service and the runner emulator', (
       expect(second.output_text).toBe('<tool_response>\nParis: 21 C, sunny\n</tool_response>');
     });
 
+    it('answers text.format json_schema with the validated JSON (the object opening is pre-filled)', async () => {
+      const data = await client.responses.create({
+        model: 'qwen2.5',
+        // The emulator echoes the user message after the pre-filled `{`: together a valid object.
+        input: '"city": "Paris"}',
+        text: { format: { type: 'json_schema', name: 'place', schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: true } },
+      });
+      expect(data.status).toBe('completed');
+      expect(JSON.parse(data.output_text)).toEqual({ city: 'Paris' });
+      expect(data.text?.format).toMatchObject({ type: 'json_schema', name: 'place' });
+    });
+
     it('refuses previous_response_id (400) and retrieving a response (404): the server is stateless', async () => {
       const refused = await client.responses.create({ model: 'qwen2.5', input: 'hi', previous_response_id: 'resp_123' }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(OpenAI.BadRequestError);

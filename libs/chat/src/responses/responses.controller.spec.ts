@@ -82,6 +82,22 @@ describe(ResponsesController.name, () => {
     ]);
   });
 
+  it('asks for JSON with text.format and answers the validated value', async () => {
+    t.model.behaviour = () => fakeAnswer('"n": 3}');
+    const format = { type: 'json_schema', name: 'count', schema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } };
+    const res = await request(server).post('/v1/responses').send({ model: 'qwen2.5', input: 'count', text: { format } }).expect(200);
+    expect(t.model.requests.at(-1)?.assistantPrefill).toBe('{');
+    expect(res.body.output[0].content[0].text).toBe('{"n": 3}');
+    expect(res.body.text).toEqual({ format });
+  });
+
+  it('answers 400 json_validate_failed naming text.format when the JSON never validates', async () => {
+    t.model.behaviour = () => fakeAnswer('"n": "three"}');
+    const format = { type: 'json_schema', name: 'count', schema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } };
+    const res = await request(server).post('/v1/responses').send({ model: 'qwen2.5', input: 'count', text: { format } }).expect(400);
+    expect(res.body.error).toMatchObject({ code: 'json_validate_failed', param: 'text.format' });
+  });
+
   it('streams the official events with sequence numbers', async () => {
     t.model.behaviour = () => fakeAnswer('Hi there', { chunks: ['Hi', ' there'] });
     const res = await request(server).post('/v1/responses').send({ model: 'qwen2.5', input: 'hello', stream: true }).expect(200);
