@@ -62,6 +62,18 @@ describe('the Responses API against the real service and the runner emulator', (
       expect(response.headers.get('x-qwen-sampling')).toMatch(/temperature=/);
     });
 
+    it('is counted in the metrics under its own route, like chat', async () => {
+      const counted = async (): Promise<number> => {
+        const text = await (await fetch(`${service.url}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith('qwen_requests_total{') && l.includes('route="POST /v1/responses"') && l.includes('status="200"'));
+        return line ? Number(line.split(' ').at(-1)) : 0;
+      };
+      const before = await counted();
+      const { response } = await client.responses.create({ model: 'qwen2.5', input: 'count me' }).withResponse();
+      expect(response.headers.get('x-request-id')).toBeTruthy();
+      expect((await counted()) - before).toBe(1);
+    });
+
     it('reads message items and instructions (the emulator echoes the LAST user message)', async () => {
       const data = await client.responses.create({
         model: 'qwen2.5',
