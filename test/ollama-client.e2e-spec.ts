@@ -87,13 +87,13 @@ describe('ollama npm client against the Ollama dialect', () => {
     expect(list.models.map((m) => m.name)).toEqual(['qwen2.5:1.5b']);
     expect(list.models[0].details).toEqual(expect.objectContaining({ family: 'qwen2', parameter_size: '1.5B', quantization_level: 'GPTQ-Int4' }));
     const show = await ollama.show({ model: list.models[0].name });
-    expect(show.capabilities).toEqual(['completion']);
+    expect(show.capabilities).toEqual(['completion', 'tools']);
     expect((show.model_info as unknown as Record<string, unknown>)['qwen2.context_length']).toBe(1024);
     expect(show.template).toContain('<|im_start|>');
     expect(show.parameters).toMatch(/^temperature\s+0\.9$/m);
     const ps = await ollama.ps();
     expect(ps.models.map((m) => m.name)).toEqual(['qwen2.5:1.5b']);
-    expect(await ollama.version()).toEqual({ version: '0.6.0' });
+    expect(await ollama.version()).toEqual({ version: '0.6.4' });
   });
 
   it('pull of the served model succeeds, streamed or not', async () => {
@@ -113,10 +113,10 @@ describe('ollama npm client against the Ollama dialect', () => {
     });
     t.model.behaviour = () => throwError(() => new ContextLengthExceededError(2000, 1024, undefined));
     expect(await responseError(ollama.generate({ model: 'qwen2.5', prompt: 'x', stream: true }))).toMatchObject({ name: 'ResponseError', status_code: 400 });
-    expect(await responseError(ollama.chat({ model: 'qwen2.5', messages: [{ role: 'user', content: 'x' }], format: 'json' }))).toMatchObject({
+    expect(await responseError(ollama.chat({ model: 'qwen2.5', messages: [{ role: 'user', content: 'x' }], format: 'yaml' }))).toMatchObject({
       name: 'ResponseError',
       status_code: 400,
-      error: expect.stringContaining('format is not supported'),
+      error: expect.stringContaining(`'format' must be "json" or a JSON Schema object`),
     });
     expect(await responseError(ollama.embed({ model: 'qwen2.5', input: 'x' }))).toMatchObject({ name: 'ResponseError', status_code: 501 });
   });

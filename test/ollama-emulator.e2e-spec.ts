@@ -106,7 +106,7 @@ describe('ollama npm client against the real service and the runner emulator', (
     const probe = await fetch(`${service.ollamaUrl}/`);
     expect(await probe.text()).toBe('Ollama is running');
     const onOllamaPort = new Ollama({ host: service.ollamaUrl! });
-    expect(await onOllamaPort.version()).toEqual({ version: '0.6.0' });
+    expect(await onOllamaPort.version()).toEqual({ version: '0.6.4' });
     const res = await onOllamaPort.chat({ model: 'qwen2.5', messages: [{ role: 'user', content: 'via 11434 ✓' }] });
     expect(res.message.content).toBe('via 11434 ✓');
   });

@@ -75,6 +75,10 @@ export class ModelConfig {
   @IsInt() @Min(1) requestTimeoutMs!: number;
   @IsInt() @Min(10) hangTimeoutMs!: number;
   @IsInt() @Min(0) prefillMsPerToken!: number;
+  /** Tokens of the window a prompt must leave for the answer; old turns are dropped to keep them (docs/conversations.md). */
+  @Env('QWEN_ANSWER_RESERVE_TOKENS', 'int') @IsInt() @Min(1) answerReserveTokens!: number;
+  /** Most prompt tokens wanted, a bound on time to first token (old turns are dropped to meet it); 0 = the whole window. */
+  @Env('QWEN_PROMPT_BUDGET_TOKENS', 'int') @IsInt() @Min(0) promptBudgetTokens!: number;
   @IsInt() @Min(0) stopGraceMs!: number;
   @IsInt() @Min(0) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;

@@ -8,6 +8,8 @@ export interface RequestStats {
   completionTokens: number;
   ttftMs: number | null;
   droppedMessages: number;
+  /** Expected prefill time of the prompt (prompt tokens ÷ the runner's token/s), ms; null before the runner took it. */
+  expectedPrefillMs: number | null;
   finishReason: string | null;
   /** Set when an error was answered (by the error dialect's table), also inside an already started stream. */
   errorStatus: number | null;
@@ -34,6 +36,7 @@ export class RequestContext {
     completionTokens: 0,
     ttftMs: null,
     droppedMessages: 0,
+    expectedPrefillMs: null,
     finishReason: null,
     errorStatus: null,
     errorKind: null,

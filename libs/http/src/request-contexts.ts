@@ -57,6 +57,7 @@ export class RequestContexts {
       `id=${context.requestId}`,
       `queue=${stats.queueWaitMs === null ? '-' : `${stats.queueWaitMs}ms`}`,
       `prompt=${stats.promptTokens}`,
+      `prefillEst=${stats.expectedPrefillMs === null ? '-' : `${stats.expectedPrefillMs}ms`}`,
       `completion=${stats.completionTokens}`,
       `ttft=${stats.ttftMs === null ? '-' : `${stats.ttftMs}ms`}`,
       `total=${durationMs}ms`,

@@ -3,9 +3,9 @@ import { Subject, Subscriber } from 'rxjs';
 import { FakeRunnerConsole } from '../../../test/doubles/fake-runner-console';
 import { flushPromises, ManualClock } from '../../../test/doubles/manual-clock';
 import { GenerationTurn, TurnLimits } from './generation-turn';
-import { GenerationEvent, GenerationTimeoutError, ModelProcessError } from './model.contract';
+import { GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError } from './model.contract';
 
-const limits: TurnLimits = { requestTimeoutMs: 30_000, hangTimeoutMs: 5_000, prefillMsPerToken: 100 };
+const limits: TurnLimits = { requestTimeoutMs: 30_000, hangTimeoutMs: 5_000, prefillMsPerToken: 100, prefillTokensPerSecond: 15 };
 const registration: RegisterPromptResponse = { handle: 'qh-1', promptTokens: 30, maxTokens: 10, droppedMessages: 0, expiresAt: 120_000 };
 
 describe(GenerationTurn.name, () => {
@@ -29,13 +29,13 @@ describe(GenerationTurn.name, () => {
     closed = 0;
   });
 
-  function startTurn(stop: string[] = []): GenerationTurn {
+  function startTurn(stop: string[] = [], endDetector?: GenerationRequest['endDetector']): GenerationTurn {
     const subscriber = new Subscriber<GenerationEvent>({
       next: (event) => events.push(event),
       error: (error: unknown) => errors.push(error),
       complete: () => (completed += 1),
     });
-    const client = { request: { requestId: 'r1', prompt: 'p', stop }, subscriber, subscribedAt: clock.now() };
+    const client = { request: { requestId: 'r1', prompt: 'p', stop, endDetector }, subscriber, subscribedAt: clock.now() };
     const tokenizer = { progress$: progress.asObservable(), settle: (handle: string) => settle(handle) };
     const turn = new GenerationTurn(client, registration, runner as never, tokenizer, clock, limits, () => (closed += 1));
     turn.begin();
@@ -55,6 +55,26 @@ describe(GenerationTurn.name, () => {
     expect([completed, closed, turn.outcome]).toEqual([1, 1, 'done']);
     runner.output.next({ type: 'exit', how: 'signal 11' }); // after the turn: none of its business
     expect([errors.length, closed]).toEqual([0, 1]);
+  });
+
+  it('cuts the text where the end detector says the answer ended, stops the runner and finishes stop', async () => {
+    settle = async () => ({ completionTokens: 10 }); // the runner reached the limit before the Ctrl-C took: still 'stop'
+    const closing = () => {
+      let seen = '';
+      return { push: (delta: string) => ((seen += delta).includes('}') ? delta.indexOf('}') + 1 : null) };
+    };
+    startTurn(['</x>'], closing);
+    expect(events[0]).toMatchObject({ type: 'start', requestedMaxTokens: null, expectedPrefillMs: 2000 });
+    runner.output.next({ type: 'text', text: '{"a": ' });
+    expect(runner.actions).toEqual([]);
+    runner.output.next({ type: 'text', text: '1}\n</' });
+    expect(runner.actions).toEqual(['ctrl-c']);
+    runner.output.next({ type: 'text', text: 'more text' });
+    runner.output.next({ type: 'prompt' });
+    await flushPromises();
+    const text = events.filter((e) => e.type === 'delta').map((e) => e.text).join('');
+    expect(text).toBe('{"a": 1}');
+    expect(events.pop()).toMatchObject({ type: 'done', finishReason: 'stop', usage: { promptTokens: 30, completionTokens: 10 } });
   });
 
   it('reports length when the runner generated max_tokens', async () => {

@@ -6,6 +6,11 @@ import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutErro
 import { RunnerConsole, RunnerOutput } from './runner-supervisor';
 import { StopSequenceCutter } from './stop-sequence-cutter';
 
+/** Milliseconds the runner needs to read `promptTokens` at `tokensPerSecond` (no batched prefill: one token at a time). */
+export function expectedPrefillMs(promptTokens: number, tokensPerSecond: number): number {
+  return Math.round((promptTokens * 1000) / tokensPerSecond);
+}
+
 /** Silence allowed after a "device is dead" line before the device is declared dead. */
 export const DEVICE_DEAD_SILENCE_MS = 3000;
 
@@ -13,6 +18,8 @@ export interface TurnLimits {
   requestTimeoutMs: number;
   hangTimeoutMs: number;
   prefillMsPerToken: number;
+  /** The rate the runner reads prompt tokens at (its last measured token/s, else the nominal one): the start event's expected prefill time. */
+  prefillTokensPerSecond: number;
 }
 
 /** The client side of a turn: what it asked, where its events go, since when it waits. */
@@ -41,6 +48,8 @@ export type TurnOutcome = 'done' | 'failed' | 'cancelled';
 export class GenerationTurn {
   private readonly logger = new Logger(GenerationTurn.name);
   private readonly cutter: StopSequenceCutter;
+  /** Says where the answer ends (a JSON value closed), when the request gave one. */
+  private readonly endDetector: { push(delta: string): number | null } | null;
   private readonly subscriptions = new Subscription();
   private readonly typedAt: number;
   private readonly queuedMs: number;
@@ -73,6 +82,7 @@ export class GenerationTurn {
     private readonly onClosed: () => void,
   ) {
     this.cutter = new StopSequenceCutter(client.request.stop ?? []);
+    this.endDetector = client.request.endDetector?.() ?? null;
     this.typedAt = clock.now();
     this.queuedMs = this.typedAt - client.subscribedAt;
   }
@@ -99,6 +109,7 @@ export class GenerationTurn {
       requestedMaxTokens: this.client.request.maxTokens ?? null,
       droppedMessages: this.registration.droppedMessages,
       queuedMs: this.queuedMs,
+      expectedPrefillMs: expectedPrefillMs(this.registration.promptTokens, this.limits.prefillTokensPerSecond),
     });
   }
 
@@ -154,9 +165,14 @@ export class GenerationTurn {
     this.lineRead = true;
     this.sendCtrlCIfWanted();
     if (this.outcomeValue !== null || this.stopHit) return;
-    const { emit, stopped } = this.cutter.push(text);
+    const end = this.endDetector?.push(text) ?? null;
+    const { emit, stopped } = this.cutter.push(end === null ? text : text.slice(0, end));
     if (emit) this.emitText(emit);
-    if (stopped) {
+    if (!stopped && end !== null) {
+      const rest = this.cutter.flush(); // the answer is complete: what the cutter held back is not a stop string
+      if (rest) this.emitText(rest);
+    }
+    if (stopped || end !== null) {
       this.stopHit = true;
       this.interrupt();
     }

@@ -61,6 +61,8 @@ export type GenerationEvent =
       requestedMaxTokens: number | null;
       droppedMessages: number;
       queuedMs: number;
+      /** What reading the prompt should take before the first token (prompt tokens ÷ the runner's token/s), ms. */
+      expectedPrefillMs: number;
     }
   /** Text, in order; concatenated it is exactly the answer (no stop string, nothing past max_tokens). */
   | { type: 'delta'; text: string }
@@ -102,6 +104,19 @@ export interface ModelSnapshot {
   deviceDead: boolean;
   lastTokensPerSecond: number | null;
   queue: { length: number; limit: number; inFlight: number };
+  /** The prompt limits in force and the last prompt that reached the runner (conversations re-feed the whole transcript). */
+  prompt: PromptFigures;
+}
+
+export interface PromptFigures {
+  /** model.promptBudgetTokens: old turns are dropped to keep prompts under it. */
+  budgetTokens: number;
+  /** model.answerReserveTokens: tokens of the window a prompt must leave for the answer. */
+  answerReserveTokens: number;
+  /** Prompt tokens of the last request typed into the runner (null before the first). */
+  lastPromptTokens: number | null;
+  /** Its expected prefill time before the first token, ms. */
+  lastExpectedPrefillMs: number | null;
 }
 
 /** Base class: every error ModelService.generate() can emit. The HTTP layer maps them. */

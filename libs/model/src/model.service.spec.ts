@@ -24,6 +24,8 @@ const modelConfig: ModelConfig = {
   requestTimeoutMs: 30000,
   hangTimeoutMs: 5000,
   prefillMsPerToken: 100,
+  answerReserveTokens: 16,
+  promptBudgetTokens: 0,
   stopGraceMs: 1000,
   restartInitialDelayMs: 1000,
   restartMaxDelayMs: 8000,

@@ -3,11 +3,16 @@ import { Clock, waitFor } from '@qwen/supervision';
 import { RegisterPromptResponse, TokenizerBridge, TokenizerUnavailableError } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import { GenerationQueue, QueueTicket } from './generation-queue';
-import { GenerationTurn } from './generation-turn';
+import { expectedPrefillMs, GenerationTurn } from './generation-turn';
 import { GenerationEvent, GenerationRequest, ModelSnapshot, ModelUnavailableError } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { PromptRegistrar, PromptRegistration } from './prompt-registrar';
 import { RunnerPhase, RunnerState, RunnerSupervisor } from './runner-supervisor';
+
+/** The runner's prompt reading rate before it measured one (no batched prefill: ~14 tokens/s on the LLM-8850). */
+export const NOMINAL_PREFILL_TOKENS_PER_SECOND = 14;
+/** The window assumed until the runner printed its max_token_len. */
+const DEFAULT_CONTEXT_WINDOW = 1024;
 
 /** One request from subscription to its last event. */
 interface Job {
@@ -37,6 +42,8 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly runnerStates: Subscription;
   private options: ModelModuleOptions;
   private accepting = true;
+  /** The last prompt typed into the runner, for /health. */
+  private lastPrompt: { tokens: number; expectedPrefillMs: number } | null = null;
 
   constructor(
     @Inject(MODEL_OPTIONS) options: ModelModuleOptions,
@@ -100,7 +107,8 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
         subscriber.error(error);
         return undefined;
       }
-      const registration = this.registrar.register(request, this.runner.state().maxTokenLen ?? 1024);
+      const { answerReserveTokens, promptBudgetTokens } = this.options.model;
+      const registration = this.registrar.register(request, this.contextWindow(), { answerReserveTokens, promptBudgetTokens });
       job.registration = registration;
       // A prompt that cannot fit fails at once, before it waits in the queue.
       registration.response.catch((error: unknown) => {
@@ -214,7 +222,9 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       return this.afterTurn();
     }
     const { requestTimeoutMs, hangTimeoutMs, prefillMsPerToken } = this.options.model;
-    const limits = { requestTimeoutMs, hangTimeoutMs, prefillMsPerToken };
+    const prefillTokensPerSecond = this.runner.state().lastTokensPerSecond ?? NOMINAL_PREFILL_TOKENS_PER_SECOND;
+    const limits = { requestTimeoutMs, hangTimeoutMs, prefillMsPerToken, prefillTokensPerSecond };
+    this.lastPrompt = { tokens: registration.promptTokens, expectedPrefillMs: expectedPrefillMs(registration.promptTokens, prefillTokensPerSecond) };
     job.turn = new GenerationTurn(job, registration, this.runner, this.tokenizer, this.clock, limits, () => {
       job.ended = true;
       this.afterTurn();
@@ -263,7 +273,18 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       state: phase === 'ready' && active ? 'busy' : phase,
       // In flight = on the runner (its handle typed), not while its prompt is still being registered.
       queue: { length: this.queue.length, limit: this.options.model.queueMaxLength, inFlight: active?.turn ? 1 : 0 },
+      prompt: {
+        budgetTokens: this.options.model.promptBudgetTokens || this.contextWindow(),
+        answerReserveTokens: this.options.model.answerReserveTokens,
+        lastPromptTokens: this.lastPrompt?.tokens ?? null,
+        lastExpectedPrefillMs: this.lastPrompt?.expectedPrefillMs ?? null,
+      },
     };
+  }
+
+  /** The runner's window (max_token_len from its start-up output; Qwen2.5's 1024 until it printed it). */
+  private contextWindow(): number {
+    return this.runner.state().maxTokenLen ?? DEFAULT_CONTEXT_WINDOW;
   }
 
   private publish(): void {

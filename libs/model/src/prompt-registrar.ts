@@ -6,10 +6,19 @@ import { GenerationRequest } from './model.contract';
 /** A handle this close to expiry is registered again before it is typed. */
 export const HANDLE_EXPIRY_MARGIN_MS = 5000;
 
+/** How much of the window a prompt may take (model.answerReserveTokens, model.promptBudgetTokens). */
+export interface PromptLimits {
+  /** Tokens the prompt must leave for the answer; old turns are dropped to keep them. */
+  answerReserveTokens: number;
+  /** Most prompt tokens wanted (old turns dropped to meet it); 0 = the whole window. */
+  promptBudgetTokens: number;
+}
+
 /** One request's prompt as registered with the tokenizer (or not yet: the tokenizer was unreachable). */
 export interface PromptRegistration {
   readonly request: GenerationRequest;
   readonly contextWindow: number;
+  readonly limits: PromptLimits;
   /** null = not registered (the tokenizer was unreachable): registered again at its turn. Rejects only when the prompt cannot fit. */
   readonly response: Promise<RegisterPromptResponse | null>;
   /** The tokenizer process that holds the handle (a restarted one has forgotten it). */
@@ -31,14 +40,14 @@ export class PromptRegistrar {
   ) {}
 
   /** Starts registering; a prompt that cannot fit rejects `response`, any other failure leaves it null. */
-  register(request: GenerationRequest, contextWindow: number): PromptRegistration {
+  register(request: GenerationRequest, contextWindow: number, limits: PromptLimits): PromptRegistration {
     const instanceId = this.tokenizer.instanceId();
-    const response = this.call(request, contextWindow).catch((error: unknown) => {
+    const response = this.call(request, contextWindow, limits).catch((error: unknown) => {
       if (error instanceof ContextLengthExceededError) throw error;
       return null;
     });
     response.catch(() => undefined); // handled where it is awaited
-    return { request, contextWindow, response, instanceId };
+    return { request, contextWindow, limits, response, instanceId };
   }
 
   /** The handle to type now: the early registration if still good, else a fresh one (the old one released). */
@@ -49,7 +58,7 @@ export class PromptRegistrar {
     if (early && good) return early;
     if (early && instanceId === registration.instanceId) this.tokenizer.release(early.handle);
     this.logger.debug(`registering the prompt of ${registration.request.requestId} again (${early ? 'stale handle' : 'not registered'})`);
-    return this.call(registration.request, registration.contextWindow);
+    return this.call(registration.request, registration.contextWindow, registration.limits);
   }
 
   /** Forgets the registration of a request that will never be typed (no-op when it did not register). */
@@ -62,7 +71,16 @@ export class PromptRegistrar {
     );
   }
 
-  private call(request: GenerationRequest, contextWindow: number): Promise<RegisterPromptResponse> {
-    return this.tokenizer.register({ messages: request.messages, prompt: request.prompt, contextWindow, maxTokens: request.maxTokens });
+  private call(request: GenerationRequest, contextWindow: number, limits: PromptLimits): Promise<RegisterPromptResponse> {
+    return this.tokenizer.register({
+      messages: request.messages,
+      prompt: request.prompt,
+      contextWindow,
+      maxTokens: request.maxTokens,
+      tools: request.tools,
+      assistantPrefill: request.assistantPrefill,
+      answerReserve: limits.answerReserveTokens,
+      promptBudget: limits.promptBudgetTokens > 0 ? limits.promptBudgetTokens : undefined,
+    });
   }
 }

@@ -37,7 +37,7 @@ export interface RegisterPromptRequest {
   prompt?: string;
   /** The runner's window (max_token_len read from its start-up output). */
   contextWindow: number;
-  /** Requested output limit; absent = all the room the window leaves. */
+  /** Requested output limit, an upper bound: clamped to the room the prompt leaves (it never makes history shorter). */
   maxTokens?: number;
   /** Drop the oldest non-system turns (keeping system + the last user turn) until it fits. Default true. */
   dropOldTurns?: boolean;
@@ -45,6 +45,10 @@ export interface RegisterPromptRequest {
   tools?: TemplateTool[];
   /** Text the assistant turn starts with: part of the prompt ids after the generation prompt, not of the answer. */
   assistantPrefill?: string;
+  /** Tokens the prompt must leave for the answer (default 1); old turns are dropped to keep them, else context_length_exceeded. */
+  answerReserve?: number;
+  /** Most prompt tokens wanted (default: the window): old turns are dropped to meet it; system + last user message always kept. */
+  promptBudget?: number;
 }
 
 export interface RegisterPromptResponse {

@@ -18,7 +18,7 @@ export function fakeAnswer(text: string, options: FakeAnswerOptions = {}): Gener
   const chunks = options.chunks ?? (text ? [text] : []);
   const promptTokens = options.promptTokens ?? 10;
   return [
-    { type: 'start', promptTokens, maxTokens: 100, requestedMaxTokens: null, droppedMessages: options.droppedMessages ?? 0, queuedMs: options.queuedMs ?? 0 },
+    { type: 'start', promptTokens, maxTokens: 100, requestedMaxTokens: null, droppedMessages: options.droppedMessages ?? 0, queuedMs: options.queuedMs ?? 0, expectedPrefillMs: promptTokens * 71 },
     ...chunks.map((chunk): GenerationEvent => ({ type: 'delta', text: chunk })),
     {
       type: 'done',
@@ -117,6 +117,7 @@ export class FakeModelService {
       deviceDead: false,
       lastTokensPerSecond: null,
       queue: { length: 0, limit: 16, inFlight: 0 },
+      prompt: { budgetTokens: 1024, answerReserveTokens: 256, lastPromptTokens: null, lastExpectedPrefillMs: null },
     };
   }
 }

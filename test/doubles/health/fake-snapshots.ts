@@ -18,6 +18,7 @@ export function modelSnapshot(patch: Partial<ModelSnapshot> = {}): ModelSnapshot
     deviceDead: false,
     lastTokensPerSecond: 13.28,
     queue: { length: 0, limit: 16, inFlight: 0 },
+    prompt: { budgetTokens: 1024, answerReserveTokens: 256, lastPromptTokens: 600, lastExpectedPrefillMs: 45_180 },
     ...patch,
   };
 }

@@ -198,6 +198,7 @@ export class ChatPipeline {
       stats.queueWaitMs = event.queuedMs;
       stats.promptTokens = event.promptTokens;
       stats.droppedMessages = event.droppedMessages;
+      stats.expectedPrefillMs = event.expectedPrefillMs;
       request.setHeader(SAMPLING_HEADER, formatSampling(this.model.snapshot().sampling));
       if (event.droppedMessages > 0) request.setHeader(TRUNCATED_HEADER, String(event.droppedMessages));
       const requested = event.requestedMaxTokens;

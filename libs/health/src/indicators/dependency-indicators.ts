@@ -96,6 +96,7 @@ function modelDetails(s: ModelSnapshot, now: number): Record<string, unknown> {
     maxTokenLen: s.maxTokenLen,
     sampling: s.sampling,
     lastTokensPerSecond: s.lastTokensPerSecond,
+    prompt: s.prompt,
   };
 }
 
