@@ -163,8 +163,8 @@ describe('the Responses API against the real service and the runner emulator', (
     it('answers text.format json_schema with the validated JSON (the object opening is pre-filled)', async () => {
       const data = await client.responses.create({
         model: 'qwen2.5',
-        // The emulator echoes the user message after the pre-filled `{`: together a valid object.
-        input: '"city": "Paris"}',
+        // The emulator continues the pre-filled `{` with the rest of the user message.
+        input: '{"city": "Paris"}',
         text: { format: { type: 'json_schema', name: 'place', schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: true } },
       });
       expect(data.status).toBe('completed');
