@@ -25,6 +25,7 @@ import { DirectRunner, DirectTurn, TimedChunk } from './direct-runner';
 import { BenchClient, ServiceTurn } from './http-client';
 import { ServiceProcess } from './service-process';
 import { fmt, median, percentile, sum } from './stats';
+import { measurePromptTokens, promptTokenTable } from './prompt-tokens';
 import { tokenizerUnderLoad } from './tokenizer-load';
 
 const HARD_LIMIT_MS = 10 * 60 * 1000;
@@ -426,6 +427,9 @@ async function main(): Promise<void> {
 
   process.stderr.write('phase 4: the tokenizer server alone: runner calls under heavy registrations\n');
   await tokenizerUnderLoad(row);
+
+  process.stderr.write('phase 5: prompt tokens of tool requests (Home Assistant Assist, weather tool)\n');
+  notes.push(...promptTokenTable(measurePromptTokens(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'tools'))));
 
   const lines = [
     `Machine: ${host}. Wall time: ${fmt((Date.now() - t0) / 1000, 0)} s.`,

@@ -5,7 +5,6 @@ import { LogFormatter, printfFixed2 } from './log-formatter';
 import type { ProcessControl } from './process-control';
 import { RecordLine } from './record-lines';
 import { planReply } from './reply-planner';
-import { qwenTextCodec } from './qwen-text-codec';
 import type { StdioStream } from './stdio-stream';
 import { TokenizerPort } from './tokenizer-http-client';
 
@@ -73,7 +72,7 @@ export class GenerationLoop {
     const promptIds = await this.tokenizerCall(() => this.tokenizer.encode(line));
     // A failed /encode leaves the prompt empty and the runner reads past the end of it.
     if (promptIds.length === 0) return this.control.crash();
-    const reply = planReply(promptIds, eosId, options.repeat, qwenTextCodec);
+    const reply = planReply(promptIds, eosId, options.repeat);
     const started = this.clock.nowMs();
 
     let end: TurnEnd | null = null;

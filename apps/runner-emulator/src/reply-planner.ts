@@ -6,6 +6,8 @@
  * A prompt that ends inside an assistant turn (the service pre-filled its start, e.g. `<tool_call>\n{"name": "`)
  * is continued: when the last user message starts with the pre-filled text, the answer is the rest of it.
  */
+import { qwenTextCodec } from './qwen-text-codec';
+
 export const IM_START = 151644;
 export const IM_END = 151645;
 export const USER = 872;
@@ -55,7 +57,7 @@ function lastTurnContent(promptIds: readonly number[], role: number): number[] |
  * may still be: tokens merge differently across the cut), so an emulator never loads a tokenizer
  * for prompts without such a pre-fill.
  */
-export function planReply(promptIds: readonly number[], eosId: number, repeat: number, codec: () => TextCodec): number[] {
+export function planReply(promptIds: readonly number[], eosId: number, repeat: number, codec: () => TextCodec = qwenTextCodec): number[] {
   const message = continuation(lastUserMessageIds(promptIds) ?? [...promptIds], assistantPrefillIds(promptIds), codec);
   const reply: number[] = [];
   for (let r = 0; r < repeat; r++) reply.push(...message);

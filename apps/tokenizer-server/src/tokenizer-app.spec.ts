@@ -147,6 +147,36 @@ describe(createTokenizerApp.name, () => {
     });
   });
 
+  it('registers tools, past calls and the assistant prefill over IPC: the runner gets them as prompt ids', async () => {
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const messages = [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: '', toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] },
+      { role: 'tool', content: 'sunny' },
+      { role: 'user', content: 'And Lyon?' },
+    ];
+    const { handle } = await registered({ messages, tools, assistantPrefill: '<tool_call>\n', contextWindow: 1024, answerReserve: 64 });
+    const text = tokenizer.decode((await request(server.app).post('/encode').send({ text: handle }).expect(200)).body.token_ids);
+    expect(text).toContain('<tools>\n{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}\n</tools>');
+    expect(text).toContain('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>');
+    expect(text).toContain('<tool_response>\nsunny\n</tool_response>');
+    expect(text.endsWith('<|im_start|>assistant\n<tool_call>\n')).toBe(true);
+  });
+
+  it('refuses malformed tools, past calls, prefill and limits', async () => {
+    const messages = [{ role: 'user', content: 'x' }];
+    for (const bad of [
+      { messages, contextWindow: 10, tools: [{ type: 'function' }] },
+      { messages: [{ role: 'assistant', content: '', toolCalls: [{ name: 'f', arguments: '{}' }] }], contextWindow: 10 },
+      { messages, contextWindow: 10, assistantPrefill: 3 },
+      { prompt: 'raw', contextWindow: 10, assistantPrefill: '{' },
+      { messages, contextWindow: 10, answerReserve: 0 },
+      { messages, contextWindow: 10, promptBudget: 1.5 },
+    ]) {
+      expect(await register(bad)).toMatchObject({ type: 'refused', error: { code: 'invalid_request' } });
+    }
+  });
+
   it('refuses malformed registrations, and rejects malformed runner calls with 400 JSON errors', async () => {
     expect(await register({ contextWindow: 10 })).toMatchObject({ type: 'refused', error: { code: 'invalid_request' } });
     expect(await register({ prompt: 'x', contextWindow: 0 })).toMatchObject({ type: 'refused', error: { code: 'invalid_request' } });
