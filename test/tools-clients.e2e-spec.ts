@@ -25,7 +25,8 @@ const WEATHER: OpenAI.Chat.Completions.ChatCompletionTool = {
     parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
   },
 };
-const call = (name: string, args: Record<string, unknown>): string => `<tool_call>\n${JSON.stringify({ name, arguments: args })}\n</tool_call>`;
+/** A call written the way Qwen2.5 writes it (and its chat template prints past calls): `{"name": "…", "arguments": …}`. */
+const call = (name: string, args: Record<string, unknown>): string => `<tool_call>\n{"name": ${JSON.stringify(name)}, "arguments": ${JSON.stringify(args)}}\n</tool_call>`;
 const CITY_SCHEMA = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
 
 describe('tools, JSON modes and limits with the official clients (real service, runner emulator)', () => {
