@@ -4,6 +4,7 @@ import { ChatModuleOptions } from './chat.options';
 import { OllamaModule } from './ollama/ollama.module';
 import { OpenAiModule } from './openai/openai.module';
 import { ChatPipelineModule } from './pipeline/chat-pipeline.module';
+import { ResponsesModule } from './responses/responses.module';
 
 /**
  * The HTTP chat APIs: the shared ChatPipeline and the dialects on top of it, on the HTTP edge
@@ -16,7 +17,7 @@ export class ChatModule {
   static register(options: ChatModuleOptions): DynamicModule {
     return {
       module: ChatModule,
-      imports: [HttpEdgeModule, ChatPipelineModule.register(options), OpenAiModule, OllamaModule.register(options.ollama)],
+      imports: [HttpEdgeModule, ChatPipelineModule.register(options), OpenAiModule, ResponsesModule, OllamaModule.register(options.ollama)],
     };
   }
 }
