@@ -96,6 +96,7 @@ export class GenerationTurn {
       type: 'start',
       promptTokens: this.registration.promptTokens,
       maxTokens: this.registration.maxTokens,
+      requestedMaxTokens: this.client.request.maxTokens ?? null,
       droppedMessages: this.registration.droppedMessages,
       queuedMs: this.queuedMs,
     });

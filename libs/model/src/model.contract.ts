@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@qwen/tokenizer';
+import type { ChatMessage, TemplateTool } from '@qwen/tokenizer';
 
 /**
  * The contract between ModelModule and the HTTP layer (ChatModule's OpenAI and Ollama dialects,
@@ -12,8 +12,20 @@ export interface GenerationRequest {
   messages?: ChatMessage[];
   /** …or raw text (no template). Exactly one of messages / prompt. */
   prompt?: string;
-  /** Output limit; absent = the room the window leaves. Enforced exactly, token by token. */
+  /**
+   * Output limit, an UPPER BOUND: clamped to the room the window leaves (the start event's maxTokens is
+   * the effective value). Absent = all the room left. Enforced exactly, token by token.
+   */
   maxTokens?: number;
+  /** Tools rendered in the template's `<tools>` block (compact separators). Only with messages. */
+  tools?: TemplateTool[];
+  /** The assistant turn starts with this text; the model continues it; it is NOT part of the deltas. */
+  assistantPrefill?: string;
+  /**
+   * Fresh per turn. push(delta) returns the index in delta just past the end of the answer (e.g. the
+   * JSON value closed), or null: the turn cuts the text there, stops the runner and finishes 'stop'.
+   */
+  endDetector?: () => { push(delta: string): number | null };
   /** Up to 4 stop strings; the returned text stops right before the first one (it is not included). */
   stop?: string[];
 }
@@ -40,7 +52,16 @@ export interface GenerationTimings {
 
 export type GenerationEvent =
   /** The runner took the request (it left the queue). */
-  | { type: 'start'; promptTokens: number; maxTokens: number; droppedMessages: number; queuedMs: number }
+  | {
+      type: 'start';
+      promptTokens: number;
+      /** The effective output limit: min(requested, room left). */
+      maxTokens: number;
+      /** What the client asked for (null = nothing), so the edge can say when it was clamped. */
+      requestedMaxTokens: number | null;
+      droppedMessages: number;
+      queuedMs: number;
+    }
   /** Text, in order; concatenated it is exactly the answer (no stop string, nothing past max_tokens). */
   | { type: 'delta'; text: string }
   /** Last event; the Observable completes right after it. */

@@ -8,11 +8,25 @@
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
-/** One message of a conversation, already normalised: content is plain text. */
+/** A tool call the assistant made in an earlier turn; arguments are an OBJECT (the template encodes it once). */
+export interface ChatToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** One message of a conversation, already normalised: content is plain text. Role 'tool' = a tool result. */
 export interface ChatMessage {
   role: ChatRole;
   content: string;
   name?: string;
+  /** Calls an assistant message made; rendered as `<tool_call>` blocks by the chat template. */
+  toolCalls?: ChatToolCall[];
+}
+
+/** A tool offered to the model, as the chat template's `<tools>` block renders it. */
+export interface TemplateTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
 }
 
 /** Register a complete prompt (IPC `register`); the runner is then given only the handle. */
@@ -27,6 +41,10 @@ export interface RegisterPromptRequest {
   maxTokens?: number;
   /** Drop the oldest non-system turns (keeping system + the last user turn) until it fits. Default true. */
   dropOldTurns?: boolean;
+  /** Tools rendered in the template's `<tools>` block (compact separators). Only with messages. */
+  tools?: TemplateTool[];
+  /** Text the assistant turn starts with: part of the prompt ids after the generation prompt, not of the answer. */
+  assistantPrefill?: string;
 }
 
 export interface RegisterPromptResponse {

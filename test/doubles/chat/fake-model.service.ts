@@ -18,7 +18,7 @@ export function fakeAnswer(text: string, options: FakeAnswerOptions = {}): Gener
   const chunks = options.chunks ?? (text ? [text] : []);
   const promptTokens = options.promptTokens ?? 10;
   return [
-    { type: 'start', promptTokens, maxTokens: 100, droppedMessages: options.droppedMessages ?? 0, queuedMs: options.queuedMs ?? 0 },
+    { type: 'start', promptTokens, maxTokens: 100, requestedMaxTokens: null, droppedMessages: options.droppedMessages ?? 0, queuedMs: options.queuedMs ?? 0 },
     ...chunks.map((chunk): GenerationEvent => ({ type: 'delta', text: chunk })),
     {
       type: 'done',
