@@ -6,4 +6,5 @@ export * from './qwen-special-tokens';
 export * from './qwen-tokenizer';
 export * from './streaming-decoder';
 export * from './text-scrubber';
+export * from './token-byte-table';
 export * from './tokenizer-files';

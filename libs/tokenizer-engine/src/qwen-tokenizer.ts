@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { readFileSync } from 'node:fs';
 import { byteLevelToBytes } from './byte-level';
+import { TokenByteTable } from './token-byte-table';
 import { resolveTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 
 const EMPTY = new Uint8Array(0);
@@ -23,6 +24,7 @@ export class QwenTokenizer {
   /** Added tokens (specials such as <|im_end|>): id → UTF-8 bytes of their content. */
   private readonly addedTokenBytes = new Map<number, Uint8Array>();
   private longestToken: number | undefined;
+  private ids: number | undefined;
 
   constructor(
     private readonly engine: Tokenizer,
@@ -76,16 +78,31 @@ export class QwenTokenizer {
   get maxTokenBytes(): number {
     if (this.longestToken === undefined) {
       let longest = 1;
+      for (let id = 0; id < this.idCount; id++) longest = Math.max(longest, this.tokenBytes(id).length);
+      this.longestToken = longest;
+    }
+    return this.longestToken;
+  }
+
+  /** One past the highest id (vocabulary and added tokens). Computed once, on first use. */
+  get idCount(): number {
+    if (this.ids === undefined) {
+      let count = 0;
       for (let id = 0; ; id++) {
         if (this.engine.id_to_token(id) === undefined && !this.addedTokenBytes.has(id)) {
           if (id > QWEN_VOCAB_SCAN_MIN) break;
           continue;
         }
-        longest = Math.max(longest, this.tokenBytes(id).length);
+        count = id + 1;
       }
-      this.longestToken = longest;
+      this.ids = count;
     }
-    return this.longestToken;
+    return this.ids;
+  }
+
+  /** Every id's bytes in typed arrays: what /decode needs, without the tokenizer. */
+  byteTable(): TokenByteTable {
+    return TokenByteTable.build(this, this.idCount);
   }
 
   /** The id of a vocabulary or added token string. */
