@@ -149,7 +149,11 @@ async function startPair(tokenMs: number, promptTokenMs: number): Promise<Pair> 
   const direct = await DirectRunner.start({
     modelDir: directDir,
     tokenizerUrl: service.app.get(TokenizerBridge).runnerUrl(),
-    register: (request) => service.app.get(TokenizerBridge).register(request),
+    tokenizer: {
+      register: (request) => service.app.get(TokenizerBridge).register(request),
+      runnerStarted: (pid) => service.app.get(TokenizerBridge).runnerStarted(pid),
+      servicePid: () => service.model.snapshot().pid,
+    },
     env: { ...emulatorEnv, QWEN_EMU_FAULT_FILE: directFaultFile },
     logFile: join(directRoot, 'direct.log'),
   });

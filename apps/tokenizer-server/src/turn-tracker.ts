@@ -118,6 +118,11 @@ export class TurnTracker {
     return { kind: 'chunk', text, progress: this.progress(turn, counted), ...(couldBeFinal ? { ended: this.ended(turn, ids.length) } : {}) };
   }
 
+  /** The text of `ids` alone (a caller that is not the runner): no turn sees the call. */
+  statelessText(ids: readonly number[]): string {
+    return this.stateless(ids).text;
+  }
+
   /** What the runner did for `handle`, or undefined when it is unknown (or fell out of the history). */
   report(handle: string): TurnReport | undefined {
     const turn = this.turns.get(handle);

@@ -1,4 +1,5 @@
-import type { FitRequest, FitResult } from '@qwen/tokenizer-engine';
+import type { TokenizerSourceKind } from '@qwen/tokenizer';
+import type { FitRequest, FitResult, TokenByteTableData } from '@qwen/tokenizer-engine';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PromptFitting, TokenizerServerLogger } from './tokenizer-app';
@@ -7,23 +8,36 @@ export interface FittingWorkerData {
   modelDir: string | null;
   defaultSystemPrompt: string | null;
 }
-export interface FittingRequest {
-  id: number;
-  request: FitRequest;
+/** A registration to fit, or a line to encode as the upstream server would. */
+export type FittingRequest = { id: number; kind: 'fit'; request: FitRequest } | { id: number; kind: 'line'; text: string };
+export type FittingReply = { id: number; result: FitResult } | { id: number; ids: number[] } | { id: number; error: string };
+/** The worker's first message: it has loaded the tokenizer; the table /decode needs, and where the files came from. */
+export interface FittingReady {
+  ready: true;
+  byteTable: TokenByteTableData;
+  source: TokenizerSourceKind;
+  dir: string;
 }
-export type FittingReply = { id: number; result: FitResult } | { id: number; error: string };
 
 /** The compiled worker, beside this file in dist/. */
 const WORKER_ENTRY = join(__dirname, 'registration-worker.js');
+/**
+ * The worker's young generation, kept small: it holds one tokenizer (~35 MB of old space) and
+ * short-lived fitting garbage; a large young generation only adds resident pages.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
+type Waiter = { resolve: (reply: FittingReply) => void; reject: (error: Error) => void };
 
 /**
- * Fits registrations in a worker thread (registration-worker.ts), one at a time in arrival order.
- * A worker that dies fails what it was doing and is started again for the next registration.
+ * The tokenizer in a worker thread (registration-worker.ts): fits registrations and encodes the
+ * lines /encode answers statelessly, one at a time (lines first). A worker that dies fails what it
+ * was doing and is started again for the next job.
  */
 export class WorkerPromptFitting implements PromptFitting {
   private worker: Worker | null = null;
-  private ready: Promise<void> | null = null;
-  private readonly pending = new Map<number, { resolve: (result: FitResult) => void; reject: (error: Error) => void }>();
+  private ready: Promise<FittingReady> | null = null;
+  private readonly pending = new Map<number, Waiter>();
   private nextId = 1;
   private closing = false;
 
@@ -33,33 +47,36 @@ export class WorkerPromptFitting implements PromptFitting {
   ) {}
 
   /** Starts the worker and resolves once it has loaded the tokenizer. */
-  start(): Promise<void> {
+  start(): Promise<FittingReady> {
     if (this.ready) return this.ready;
-    const worker = new Worker(WORKER_ENTRY, { workerData: this.data });
+    const worker = new Worker(WORKER_ENTRY, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker = worker;
-    this.ready = new Promise<void>((resolve, reject) => {
+    this.ready = new Promise<FittingReady>((resolve, reject) => {
       worker.once('error', reject);
-      worker.once('message', () => {
+      worker.once('message', (ready: FittingReady) => {
         worker.off('error', reject);
-        resolve();
+        resolve(ready);
       });
     });
     this.ready.then(
       () => worker.on('message', (reply: FittingReply) => this.onReply(reply)),
       () => undefined,
     );
-    worker.on('error', (error) => this.logger.error(`registration worker failed: ${error.message}`));
+    worker.on('error', (error) => this.logger.error(`tokenizer worker failed: ${error.message}`));
     worker.on('exit', (code) => this.onExit(worker, code));
     return this.ready;
   }
 
   async fit(request: FitRequest): Promise<FitResult> {
-    await this.start();
-    const id = this.nextId++;
-    return new Promise<FitResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, request } satisfies FittingRequest);
-    });
+    const reply = await this.post({ kind: 'fit', request });
+    if (!('result' in reply)) throw new Error('the tokenizer worker answered a registration without a result');
+    return reply.result;
+  }
+
+  async encodeLine(text: string): Promise<number[]> {
+    const reply = await this.post({ kind: 'line', text });
+    if (!('ids' in reply)) throw new Error('the tokenizer worker answered a line without ids');
+    return reply.ids;
   }
 
   async close(): Promise<void> {
@@ -67,12 +84,22 @@ export class WorkerPromptFitting implements PromptFitting {
     await this.worker?.terminate();
   }
 
+  private async post(job: { kind: 'fit'; request: FitRequest } | { kind: 'line'; text: string }): Promise<FittingReply> {
+    await this.start();
+    const id = this.nextId++;
+    const reply = await new Promise<FittingReply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ id, ...job } as FittingRequest);
+    });
+    if ('error' in reply) throw new Error(reply.error);
+    return reply;
+  }
+
   private onReply(reply: FittingReply): void {
     const waiter = this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id);
-    if ('error' in reply) waiter.reject(new Error(reply.error));
-    else waiter.resolve(reply.result);
+    waiter.resolve(reply);
   }
 
   private onExit(worker: Worker, code: number): void {
@@ -81,7 +108,7 @@ export class WorkerPromptFitting implements PromptFitting {
     this.ready = null;
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const waiter of pending) waiter.reject(new Error(`the registration worker exited (code ${code})`));
-    if (!this.closing) this.logger.error(`registration worker exited (code ${code}); a new one starts with the next registration`);
+    for (const waiter of pending) waiter.reject(new Error(`the tokenizer worker exited (code ${code})`));
+    if (!this.closing) this.logger.error(`tokenizer worker exited (code ${code}); a new one starts with the next job`);
   }
 }

@@ -249,6 +249,7 @@ export class RunnerSupervisor implements RunnerConsole {
     const current = this.state();
     this.update({ phase: 'loading', pid: runner.pid, startedAt: new Date(this.clock.now()).toISOString(), loads: current.loads + 1, progress: null });
     this.logger.log(`runner ${binary} started (pid ${runner.pid}), loading the model`);
+    this.tokenizer.runnerStarted(runner.pid);
     await this.pidFile.write(paths.runDir, runner.pid).catch((error: Error) => this.logger.warn(`cannot write the pid file: ${error.message}`));
     this.loadTimer = this.clock.setTimeout(() => {
       if (this.runner !== runner || this.state().phase !== 'loading') return;

@@ -7,5 +7,6 @@ export * from './qwen-special-tokens';
 export * from './qwen-tokenizer';
 export * from './streaming-decoder';
 export * from './text-scrubber';
+export * from './token-byte-table';
 export * from './tokenizer-files';
 export * from './tools-chat-template';

@@ -1,6 +1,8 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { readFileSync } from 'node:fs';
 import { byteLevelToBytes } from './byte-level';
+import { compactMergeRanks } from './merge-ranks';
+import { TokenByteTable } from './token-byte-table';
 import { resolveTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 
 const EMPTY = new Uint8Array(0);
@@ -23,6 +25,7 @@ export class QwenTokenizer {
   /** Added tokens (specials such as <|im_end|>): id → UTF-8 bytes of their content. */
   private readonly addedTokenBytes = new Map<number, Uint8Array>();
   private longestToken: number | undefined;
+  private ids: number | undefined;
 
   constructor(
     private readonly engine: Tokenizer,
@@ -76,16 +79,31 @@ export class QwenTokenizer {
   get maxTokenBytes(): number {
     if (this.longestToken === undefined) {
       let longest = 1;
+      for (let id = 0; id < this.idCount; id++) longest = Math.max(longest, this.tokenBytes(id).length);
+      this.longestToken = longest;
+    }
+    return this.longestToken;
+  }
+
+  /** One past the highest id (vocabulary and added tokens). Computed once, on first use. */
+  get idCount(): number {
+    if (this.ids === undefined) {
+      let count = 0;
       for (let id = 0; ; id++) {
         if (this.engine.id_to_token(id) === undefined && !this.addedTokenBytes.has(id)) {
           if (id > QWEN_VOCAB_SCAN_MIN) break;
           continue;
         }
-        longest = Math.max(longest, this.tokenBytes(id).length);
+        count = id + 1;
       }
-      this.longestToken = longest;
+      this.ids = count;
     }
-    return this.longestToken;
+    return this.ids;
+  }
+
+  /** Every id's bytes in typed arrays: what /decode needs, without the tokenizer. */
+  byteTable(): TokenByteTable {
+    return TokenByteTable.build(this, this.idCount);
   }
 
   /** The id of a vocabulary or added token string. */
@@ -100,8 +118,9 @@ export class QwenTokenizer {
 
 /**
  * @huggingface/tokenizers keeps the parsed tokenizer.json (the vocabulary and 151k merges, ~30 MB of heap)
- * after building its own maps from it; only its constructors read it. Dropping those references keeps
- * the tokenizer process small (the tests exercise the engine after this).
+ * after building its own maps from it; only its constructors read it. Dropping those references, and
+ * holding the merge ranks in typed arrays (merge-ranks.ts), keeps the tokenizer small (~20 MB of heap
+ * instead of ~50; the tests exercise the engine after this).
  */
 function releaseConstructionData(engine: Tokenizer): void {
   const internals = engine as unknown as { tokenizer?: unknown; config?: unknown; model?: { config?: unknown; merges?: unknown } | null };
@@ -110,5 +129,6 @@ function releaseConstructionData(engine: Tokenizer): void {
   if (internals.model) {
     delete internals.model.config;
     delete internals.model.merges;
+    compactMergeRanks(internals.model);
   }
 }

@@ -26,6 +26,7 @@ function setup(initial: TokenizerSnapshot = snapshot()) {
     registerPrompt: jest.fn(async () => ({ handle: 'qh-x', promptTokens: 5, maxTokens: 10, droppedMessages: 0, expiresAt: 1 })),
     generatedCount: jest.fn(async () => 4),
     release: jest.fn(),
+    announceRunner: jest.fn(),
     countUpstreamTokens: jest.fn(async (text: string) => text.length),
   } as unknown as TokenizerClient;
   const options = { tokenizer: { host: '127.0.0.1', port: 23456 } } as TokenizerModuleOptions;
@@ -35,6 +36,20 @@ function setup(initial: TokenizerSnapshot = snapshot()) {
 describe(TokenizerBridge.name, () => {
   it('gives the runner the URL of the tokenizer it supervises', () => {
     expect(setup().bridge.runnerUrl()).toBe('http://127.0.0.1:23456');
+  });
+
+  it('names the runner to the tokenizer process, and again to every new process that becomes ready', () => {
+    const { bridge, snapshots, client } = setup();
+    expect(client.announceRunner).not.toHaveBeenCalled(); // no runner yet
+    bridge.runnerStarted(4242);
+    expect(client.announceRunner).toHaveBeenLastCalledWith(4242);
+    snapshots.next(snapshot({ state: 'restarting', pid: null }));
+    snapshots.next(snapshot({ state: 'ready', pid: 43 }));
+    expect(client.announceRunner).toHaveBeenCalledTimes(2);
+    expect(client.announceRunner).toHaveBeenLastCalledWith(4242);
+    bridge.runnerStarted(null);
+    expect(client.announceRunner).toHaveBeenLastCalledWith(null);
+    bridge.onModuleDestroy();
   });
 
   it('names the running instance, and none while no process is ready', () => {

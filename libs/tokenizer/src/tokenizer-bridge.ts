@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Observable } from 'rxjs';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { distinctUntilChanged, filter, Observable, Subscription } from 'rxjs';
 import { TokenizerClient } from './tokenizer-client';
 import { TokenizerSupervisor } from './tokenizer-supervisor';
 import type { RegisterPromptRequest, RegisterPromptResponse, TokenizerSnapshot, TurnProgress, TurnUsage } from './tokenizer.contract';
@@ -11,9 +11,12 @@ import { TOKENIZER_OPTIONS, TokenizerModuleOptions } from './tokenizer.options';
  * What differs between our server and the upstream one is the supervisor's strategy, not here.
  */
 @Injectable()
-export class TokenizerBridge {
+export class TokenizerBridge implements OnModuleDestroy {
   readonly state$: Observable<TokenizerSnapshot>;
   readonly progress$: Observable<TurnProgress>;
+  /** The runner the model runtime last started (undefined: none yet). */
+  private runnerPid: number | null | undefined;
+  private readonly readyProcesses: Subscription;
 
   constructor(
     @Inject(TOKENIZER_OPTIONS) private readonly options: TokenizerModuleOptions,
@@ -22,6 +25,28 @@ export class TokenizerBridge {
   ) {
     this.state$ = supervisor.snapshots$;
     this.progress$ = client.progress$;
+    // A new tokenizer process knows no runner: tell it which one is ours.
+    this.readyProcesses = supervisor.snapshots$
+      .pipe(
+        filter((s) => s.state === 'ready'),
+        distinctUntilChanged((a, b) => a.pid === b.pid),
+      )
+      .subscribe(() => {
+        if (this.runnerPid !== undefined) this.client.announceRunner(this.runnerPid);
+      });
+  }
+
+  onModuleDestroy(): void {
+    this.readyProcesses.unsubscribe();
+  }
+
+  /**
+   * The model runtime started a runner (its pid), or has none (null): from now on only that
+   * process's connections may start and feed a turn; any other local client gets stateless answers.
+   */
+  runnerStarted(pid: number | null): void {
+    this.runnerPid = pid;
+    this.client.announceRunner(pid);
   }
 
   snapshot(): TokenizerSnapshot {

@@ -109,6 +109,15 @@ export class TokenizerClient implements OnModuleDestroy {
     }
   }
 
+  /** Builtin: names the runner process (null: none) whose connections alone may start and feed a turn (nothing happens when the process is not ready). */
+  announceRunner(pid: number | null): void {
+    try {
+      this.supervisor.send({ type: 'runner', pid });
+    } catch {
+      // not ready (or upstream): told again when a process becomes ready (TokenizerBridge)
+    }
+  }
+
   /** Builtin: what the runner did for a registered prompt (the final /decode's ids, the printed text). */
   async turn(handle: string): Promise<TurnReport> {
     const reply = await this.request({ type: 'report', handle });

@@ -90,7 +90,9 @@ export type TokenizerCommand =
   | { type: 'register'; id: number; request: RegisterPromptRequest }
   /** Forget a registration that will never be typed. */
   | { type: 'release'; handle: string }
-  | { type: 'report'; id: number; handle: string };
+  | { type: 'report'; id: number; handle: string }
+  /** The runner process now running (null: none): only its connections may start and feed a turn. */
+  | { type: 'runner'; pid: number | null };
 
 /** Messages the tokenizer process sends to the service over the IPC channel. */
 export type TokenizerProcessMessage =
