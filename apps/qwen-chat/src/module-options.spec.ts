@@ -20,7 +20,8 @@ describe(moduleOptionsOf.name, () => {
     expect(options.chat).toEqual({
       model: config.model,
       apiKeys: [],
-      ollama: { modelDir: config.paths.modelDir, bodyLimit: '1mb' },
+      ollama: { modelDir: config.paths.modelDir, bodyLimit: '1mb', version: config.chat.ollamaVersion },
+      structuredOutputRetries: config.chat.jsonRetries,
     });
     expect(options.health).toEqual({ npu: config.npu });
   });

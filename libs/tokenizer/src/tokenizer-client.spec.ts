@@ -142,21 +142,24 @@ describe(TokenizerClient.name, () => {
       expect(sent).toEqual([{ type: 'release', handle: 'qh-abc' }]);
     });
 
-    it('counts a finished turn from its turn-end, else asks the process for its report', async () => {
+    it('asks the process for a finished turn\'s count, even after a (possibly early) turn-end; a remembered turn-end serves only a turn the process forgot', async () => {
       const seenProgress: TurnProgress[] = [];
       client.progress$.subscribe((progress) => seenProgress.push(progress));
-      messages.next({ type: 'turn-end', handle: 'qh-a', generatedIds: 7 });
-      await expect(client.generatedCount('qh-a')).resolves.toBe(7);
-      expect(sent).toEqual([]);
-      expect(seenProgress).toEqual([{ type: 'turn-end', handle: 'qh-a', generatedIds: 7 }]);
-
-      const counted = client.generatedCount('qh-b');
-      expect(sent).toEqual([{ type: 'report', id: expect.any(Number), handle: 'qh-b' }]);
-      const report: TurnReport = { handle: 'qh-b', promptTokens: 3, generatedIds: [1, 2, 3], decodeCalls: 1, limitReached: false, printedText: 'abc' };
+      // A 3-id call that looked final, then the real final call whose turn-end is still in flight.
+      messages.next({ type: 'turn-end', handle: 'qh-a', generatedIds: 6 });
+      expect(seenProgress).toEqual([{ type: 'turn-end', handle: 'qh-a', generatedIds: 6 }]);
+      const counted = client.generatedCount('qh-a');
+      expect(sent).toEqual([{ type: 'report', id: expect.any(Number), handle: 'qh-a' }]);
+      const report: TurnReport = { handle: 'qh-a', promptTokens: 3, generatedIds: [1, 2, 3, 4, 5, 6, 7, 8, 9], decodeCalls: 4, limitReached: true, printedText: 'abcdefghi' };
       reply((id) => ({ type: 'reported', id, report }));
-      await expect(counted).resolves.toBe(3);
+      await expect(counted).resolves.toBe(9);
 
-      const unknown = client.turn('qh-c');
+      messages.next({ type: 'turn-end', handle: 'qh-b', generatedIds: 7 });
+      const forgotten = client.generatedCount('qh-b');
+      reply((id) => ({ type: 'reported', id, report: null }));
+      await expect(forgotten).resolves.toBe(7);
+
+      const unknown = client.generatedCount('qh-c');
       reply((id) => ({ type: 'reported', id, report: null }));
       await expect(unknown).rejects.toBeInstanceOf(TokenizerRequestError);
     });

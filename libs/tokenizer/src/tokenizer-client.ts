@@ -125,11 +125,21 @@ export class TokenizerClient implements OnModuleDestroy {
     throw new TokenizerRequestError('the tokenizer knows no turn for this handle');
   }
 
-  /** Builtin: the generated ids of a finished turn — from its turn-end, else from its report. */
+  /**
+   * Builtin: the generated ids of a finished turn, ASKED of the process rather than taken from a
+   * remembered turn-end: a 3-id /decode may have looked like the runner's final call (a possible
+   * end), and the real final call's turn-end may still be in flight when the runner's ">> " reaches
+   * us. The process answers after handling everything before, so its report counts the final call.
+   * A remembered turn-end serves only when the process no longer knows the turn.
+   */
   async generatedCount(handle: string): Promise<number> {
-    const ended = this.endedTurns.get(handle);
-    if (ended !== undefined) return ended;
-    return (await this.turn(handle)).generatedIds.length;
+    try {
+      return (await this.turn(handle)).generatedIds.length;
+    } catch (error) {
+      const ended = this.endedTurns.get(handle);
+      if (ended !== undefined && error instanceof TokenizerRequestError) return ended;
+      throw error;
+    }
   }
 
   /** Upstream: the number of ids its /encode answers for `text` (its fixed conversation included). */

@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  Max,
   IsNotEmpty,
   IsNumber,
   IsObject,
@@ -14,6 +15,7 @@ import {
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
+import { LARGEST_OUTPUT_LIMIT } from '../common/output-limit';
 
 /**
  * Request bodies of the Ollama dialect, with Ollama's field names (docs/api.md). Fields Ollama
@@ -50,7 +52,7 @@ function IsStringOrStringArray(options?: ValidationOptions): PropertyDecorator {
 /** `options` — the runtime parameters a request may set. Others Ollama knows are accepted and ignored. */
 export class OllamaOptionsDto {
   [key: string]: unknown;
-  @IsOptional() @IsInt() num_predict?: number;
+  @IsOptional() @IsInt() @Max(LARGEST_OUTPUT_LIMIT) num_predict?: number;
   @IsOptional() @IsInt() @Min(1) num_ctx?: number;
   @IsOptional() @IsStringOrStringArray() stop?: string | string[];
   @IsOptional() @IsNumber() temperature?: number;

@@ -6,6 +6,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  Max,
   IsObject,
   IsOptional,
   IsString,
@@ -17,6 +18,7 @@ import type { OpenAiResponseFormatInput, ToolChoiceInput, ToolDeclarationInput }
 import type { HistoryToolCall } from '../../common/history-tool-calls';
 import { CompletionFieldsDto } from './sampling-fields.dto';
 import { IsMessageContent } from './openai-validators';
+import { LARGEST_OUTPUT_LIMIT } from '../../common/output-limit';
 
 const OPENAI_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 export type OpenAiRole = (typeof OPENAI_ROLES)[number];
@@ -41,7 +43,7 @@ export class ChatMessageDto {
 
 export class ChatCompletionRequestDto extends CompletionFieldsDto {
   @IsArray() @ArrayMinSize(1) @ValidateNested({ each: true }) @Type(() => ChatMessageDto) messages!: ChatMessageDto[];
-  @IsOptional() @IsInt() @Min(1) max_completion_tokens?: number | null;
+  @IsOptional() @IsInt() @Min(1) @Max(LARGEST_OUTPUT_LIMIT) max_completion_tokens?: number | null;
 
   /** Function tools; their shape, `tool_choice` and `response_format` are checked by @qwen/tools' planners (400 with the field). */
   @IsOptional() @IsArray() tools?: ToolDeclarationInput[] | null;

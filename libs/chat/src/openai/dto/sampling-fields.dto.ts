@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import { IsStopSequences } from './openai-validators';
+import { LARGEST_OUTPUT_LIMIT } from '../../common/output-limit';
 
 export class StreamOptionsDto {
   @IsOptional() @IsBoolean() include_usage?: boolean | null;
@@ -14,7 +15,7 @@ export class StreamOptionsDto {
 export class CompletionFieldsDto {
   @IsString() @IsNotEmpty() model!: string;
 
-  @IsOptional() @IsInt() @Min(1) max_tokens?: number | null;
+  @IsOptional() @IsInt() @Min(1) @Max(LARGEST_OUTPUT_LIMIT) max_tokens?: number | null;
   @IsOptional() @IsStopSequences() stop?: string | string[] | null;
   @IsOptional() @IsBoolean() stream?: boolean | null;
   @IsOptional() @IsObject() @ValidateNested() @Type(() => StreamOptionsDto) stream_options?: StreamOptionsDto | null;

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 import type { ToolChoiceInput, ToolDeclarationInput } from '@qwen/tools';
 import { IsResponseInput, IsResponseMetadata, type ResponseInputItem } from './response-input-validators';
+import { LARGEST_OUTPUT_LIMIT } from '../../common/output-limit';
 
 /** `text`: how the answer is formatted; `format` is checked by planOpenAiResponseFormat (text, json_object, json_schema). */
 export class ResponseTextDto {
@@ -19,7 +20,7 @@ export class ResponseRequestDto {
   @IsString() @IsNotEmpty() model!: string;
   @IsResponseInput() input!: string | ResponseInputItem[];
   @IsOptional() @IsString() instructions?: string | null;
-  @IsOptional() @IsInt() @Min(1) max_output_tokens?: number | null;
+  @IsOptional() @IsInt() @Min(1) @Max(LARGEST_OUTPUT_LIMIT) max_output_tokens?: number | null;
 
   /** Checked by planOpenAiTools (function tools only, flat Responses shape). */
   @IsOptional() tools?: ToolDeclarationInput[] | null;
