@@ -4,7 +4,7 @@
  * thread). Started (fork + IPC) by TokenizerModule, or alone for debugging (no IPC: nothing can be
  * registered, every /encode gets the upstream server's answer):
  *   npm run start:tokenizer -- --port 12345 [--host 127.0.0.1] [--model-dir DIR] [--handle-ttl-ms MS]
- *                              [--default-system-prompt TEXT]
+ *                              [--default-system-prompt TEXT] [--raw-prompt-special-tokens]
  */
 import { parseArgs } from 'node:util';
 import type { TokenizerCommand } from '@qwen/tokenizer';
@@ -15,7 +15,7 @@ import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink 
 import { WorkerPromptFitting } from './worker-prompt-fitting';
 
 const USAGE =
-  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT]';
+  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT] [--raw-prompt-special-tokens]';
 
 interface CliOptions {
   host: string;
@@ -23,6 +23,7 @@ interface CliOptions {
   modelDir: string | null;
   handleTtlMs: number;
   defaultSystemPrompt: string | null;
+  rawPromptSpecialTokens: boolean;
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -34,6 +35,7 @@ function parseCli(argv: string[]): CliOptions {
       'model-dir': { type: 'string' },
       'handle-ttl-ms': { type: 'string', default: String(DEFAULT_HANDLE_TTL_MS) },
       'default-system-prompt': { type: 'string' },
+      'raw-prompt-special-tokens': { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -49,6 +51,7 @@ function parseCli(argv: string[]): CliOptions {
     modelDir: values['model-dir'] ?? null,
     handleTtlMs,
     defaultSystemPrompt: values['default-system-prompt'] ?? null,
+    rawPromptSpecialTokens: values['raw-prompt-special-tokens'] === true,
   };
 }
 
@@ -65,7 +68,10 @@ async function main(): Promise<void> {
   }
   const logger = { log, error: logError };
   // The worker loads its copy of the tokenizer on the other core meanwhile.
-  const fitting = new WorkerPromptFitting({ modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt }, logger);
+  const fitting = new WorkerPromptFitting(
+    { modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt, rawPromptSpecialTokens: options.rawPromptSpecialTokens },
+    logger,
+  );
   const workerReady = fitting.start();
   const files = resolveTokenizerFiles(options.modelDir);
   const tokenizer = QwenTokenizer.load(files);

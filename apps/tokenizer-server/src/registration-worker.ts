@@ -8,9 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { collectLoadGarbage } from './collect-load-garbage';
 import type { FittingReply, FittingRequest, FittingWorkerData } from './worker-prompt-fitting';
 
-const { modelDir, defaultSystemPrompt } = workerData as FittingWorkerData;
+const { modelDir, defaultSystemPrompt, rawPromptSpecialTokens } = workerData as FittingWorkerData;
 const tokenizer = QwenTokenizer.load(resolveTokenizerFiles(modelDir));
-const fitter = new PromptFitter(tokenizer, chatTemplateRendererFor(tokenizer, defaultSystemPrompt));
+const fitter = new PromptFitter(tokenizer, chatTemplateRendererFor(tokenizer, defaultSystemPrompt), { rawPromptSpecialTokens });
 void tokenizer.maxTokenBytes; // computed once now rather than during the first registration
 collectLoadGarbage();
 const port = parentPort!;

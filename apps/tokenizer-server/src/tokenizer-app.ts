@@ -109,7 +109,7 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     // Not a live handle: the upstream server's answer, computed from the text alone; no turn changes.
     if (text.length > RUNNER_LINE_MAX_CHARS) throw new InvalidRequestError(`text is longer than a terminal line (${RUNNER_LINE_MAX_CHARS} characters)`);
     if (candidate.startsWith(PROMPT_HANDLE_PREFIX)) logger.log('unknown, used or expired prompt handle at /encode: answered statelessly');
-    const ids = tokenizer.encode(renderer.renderSingleUserMessage(text));
+    const ids = tokenizer.encodePrompt(renderer.renderSingleUserMessage(text));
     res.json({ token_ids: ids, tokens: ids, length: ids.length });
     send({ type: 'unknown-line' });
   });

@@ -6,6 +6,8 @@ import type { PromptFitting, TokenizerServerLogger } from './tokenizer-app';
 export interface FittingWorkerData {
   modelDir: string | null;
   defaultSystemPrompt: string | null;
+  /** Raw prompts' spelled special tokens become control tokens (trusted operators only). */
+  rawPromptSpecialTokens: boolean;
 }
 export interface FittingRequest {
   id: number;

@@ -59,6 +59,8 @@ export class TokenizerConfig {
   @IsInt() @Min(0) restartMaxDelayMs!: number;
   @IsInt() @Min(1000) handleTtlMs!: number;
   @Env('QWEN_DEFAULT_SYSTEM_PROMPT', 'nullable-string') @IsOptional() @IsString() defaultSystemPrompt!: string | null;
+  /** Raw prompts (/api/generate raw, /v1/completions) may spell control tokens: trusted clients only (docs/security.md). */
+  @Env('QWEN_RAW_PROMPT_SPECIAL_TOKENS', 'bool') @IsBoolean() rawPromptSpecialTokens!: boolean;
 }
 
 const RUNNER_BINARIES = ['auto', 'main_axcl_aarch64', 'main_axcl_x86'] as const;

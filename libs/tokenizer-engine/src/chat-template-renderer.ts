@@ -1,5 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import type { ChatMessage, ChatRole } from '@qwen/tokenizer';
+import type { LiteralTokenText } from './literal-token-text';
 
 /** One OpenAI-style content part; only text parts carry text the model can read. */
 export interface ChatContentPart {
@@ -30,6 +31,7 @@ export class ChatTemplateRenderer {
     chatTemplate: string,
     private readonly defaultSystemPrompt: string | null = null,
     private readonly specialTokens: Record<string, string | null> = {},
+    private readonly literalText: LiteralTokenText | null = null,
   ) {
     this.template = new Template(chatTemplate);
   }
@@ -47,11 +49,16 @@ export class ChatTemplateRenderer {
     return normalized;
   }
 
-  /** The prompt string, ending with the generation prompt `<|im_start|>assistant\n` (unless generationPrompt is false). */
+  /**
+   * The prompt string, ending with the generation prompt `<|im_start|>assistant\n` (unless generationPrompt
+   * is false). With a `literalText`, everything taken from the request is marked first, so a token
+   * spelled in it stays text: tokenize the result with `QwenTokenizer.encodePrompt`.
+   */
   render(messages: readonly RenderableMessage[], generationPrompt = true): string {
+    const request = { messages: this.normalize(messages) };
     return this.template.render({
       ...this.specialTokens,
-      messages: this.normalize(messages),
+      ...(this.literalText ? this.literalText.mark(request) : request),
       add_generation_prompt: generationPrompt,
     });
   }
@@ -71,13 +78,11 @@ function contentText(content: RenderableMessage['content']): string {
     .join(CONTENT_PART_SEPARATOR);
 }
 
-/** The renderer of `tokenizer`'s own chat template and special tokens. */
+/** The renderer of `tokenizer`'s own chat template and special tokens; request text stays text. */
 export function chatTemplateRendererFor(
-  tokenizer: { chatTemplate: string; config: { eos_token?: unknown } },
+  tokenizer: { chatTemplate: string; config: { eos_token?: unknown }; literalText: LiteralTokenText },
   defaultSystemPrompt: string | null = null,
 ): ChatTemplateRenderer {
-  return new ChatTemplateRenderer(tokenizer.chatTemplate, defaultSystemPrompt, {
-    eos_token: typeof tokenizer.config.eos_token === 'string' ? tokenizer.config.eos_token : null,
-    bos_token: null,
-  });
+  const specialTokens = { eos_token: typeof tokenizer.config.eos_token === 'string' ? tokenizer.config.eos_token : null, bos_token: null };
+  return new ChatTemplateRenderer(tokenizer.chatTemplate, defaultSystemPrompt, specialTokens, tokenizer.literalText);
 }

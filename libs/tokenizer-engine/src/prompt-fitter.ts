@@ -23,9 +23,23 @@ export interface FittedPrompt {
 export type FitResult = { ok: true; prompt: FittedPrompt } | { ok: false; error: ContextLengthExceededBody };
 
 export interface TextEncoderLike {
+  /** Ids of a prompt rendered by the ChatTemplateRenderer (scaffolding special, request text as text). */
+  encodePrompt(rendered: string): number[];
+  /** Ids of text with no special tokens at all. */
+  encodeText(text: string): number[];
+  /** Ids of text whose spelled special tokens become control tokens (trusted raw prompts only). */
   encode(text: string): number[];
   /** The most UTF-8 bytes one id stands for. */
   readonly maxTokenBytes: number;
+}
+
+export interface PromptFitterOptions {
+  /**
+   * A raw prompt's spelled special tokens (`<|im_start|>`…) become control tokens, for trusted clients
+   * that write the chat format themselves (config `tokenizer.rawPromptSpecialTokens`). Default false:
+   * a raw prompt is text. Messages are always text, whatever this says.
+   */
+  rawPromptSpecialTokens?: boolean;
 }
 
 /** Every rendered message costs at least this many ids (its role/markers; tool results share a turn). */
@@ -50,6 +64,7 @@ export class PromptFitter {
   constructor(
     private readonly tokenizer: TextEncoderLike,
     private readonly renderer: ChatTemplateRenderer,
+    private readonly options: PromptFitterOptions = {},
   ) {}
 
   fit(request: FitRequest): FitResult {
@@ -60,7 +75,8 @@ export class PromptFitter {
       const text = request.prompt ?? '';
       const atLeast = this.leastTokens(text);
       if (atLeast > budget) return refusal(atLeast, window, requested);
-      return this.result(this.tokenizer.encode(text), 0, window, requested);
+      const ids = this.options.rawPromptSpecialTokens ? this.tokenizer.encode(text) : this.tokenizer.encodeText(text);
+      return this.result(ids, 0, window, requested);
     }
     const messages = this.renderer.normalize(request.messages);
     const keepFrom = lastUserIndex(messages);
@@ -158,8 +174,8 @@ class TranscriptPieces {
 
   /** Ids of the lead and of the generation prompt. */
   frameTokens(): number {
-    this.leadIds ??= this.tokenizer.encode(this.lead);
-    this.generationIds ??= this.tokenizer.encode(this.generation);
+    this.leadIds ??= this.tokenizer.encodePrompt(this.lead);
+    this.generationIds ??= this.tokenizer.encodePrompt(this.generation);
     return this.leadIds.length + this.generationIds.length;
   }
 
@@ -174,7 +190,7 @@ class TranscriptPieces {
     const startsWithSystem = kept[0]?.role === 'system';
     const lead = startsWithSystem ? '' : this.lead;
     const joined = lead + order.map((i) => this.text(i)).join('') + this.generation;
-    if (joined !== whole || (!startsWithSystem && this.lead === '')) return this.tokenizer.encode(whole);
+    if (joined !== whole || (!startsWithSystem && this.lead === '')) return this.tokenizer.encodePrompt(whole);
     this.frameTokens();
     const ids: number[] = startsWithSystem ? [] : [...(this.leadIds as number[])];
     for (const i of order) for (const id of this.pieceIds(i)) ids.push(id);
@@ -185,7 +201,7 @@ class TranscriptPieces {
   private pieceIds(index: number): number[] {
     let ids = this.idsOf.get(index);
     if (!ids) {
-      ids = this.tokenizer.encode(this.text(index));
+      ids = this.tokenizer.encodePrompt(this.text(index));
       this.idsOf.set(index, ids);
     }
     return ids;

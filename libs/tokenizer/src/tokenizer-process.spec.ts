@@ -13,6 +13,7 @@ const TOKENIZER = {
   python: 'python3',
   handleTtlMs: 120000,
   defaultSystemPrompt: null,
+  rawPromptSpecialTokens: false,
 } as TokenizerConfig;
 
 function exitOf(child: TokenizerChild): Promise<TokenizerExit> {
