@@ -33,7 +33,9 @@ export async function startQwenApp(
     logger: options.logger ?? logLevelsUpTo(config.logging.level),
     bodyParser: false,
   });
-  applyHttpEdge(app, config.server); // request contexts, JSON body limit, CORS allow-list
+  const { server } = config;
+  // routing, request contexts, Host/Origin check (the bind addresses are allowed Host names), JSON limits, CORS allow-list
+  applyHttpEdge(app, { ...server, allowedHosts: [...server.allowedHosts, server.host, server.ollamaListener.host] });
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');

@@ -30,6 +30,8 @@ export class ServerConfig {
   @Env('QWEN_API_KEYS', 'list') @IsString({ each: true }) apiKeys!: string[];
   @Env('QWEN_ADMIN_TOKEN') @IsString() adminToken!: string;
   @Env('QWEN_CORS_ORIGINS', 'list') @IsString({ each: true }) corsOrigins!: string[];
+  /** Host names clients may use besides loopback names, IP addresses and this machine's name; "*" = any (docs/security.md). */
+  @Env('QWEN_ALLOWED_HOSTS', 'list') @IsString({ each: true }) allowedHosts!: string[];
   @Section(() => OllamaListenerConfig) ollamaListener!: OllamaListenerConfig;
 }
 

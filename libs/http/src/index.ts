@@ -2,6 +2,7 @@ export * from './bearer-auth';
 export * from './cors';
 export * from './current-request.decorator';
 export * from './error-dialects';
+export * from './host-origin-policy';
 export * from './http-edge';
 export * from './http-edge.module';
 export * from './request-clock';
