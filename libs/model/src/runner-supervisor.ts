@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
+import { childEnvironment, Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
 import { join } from 'node:path';
 import { TokenizerBridge } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
@@ -199,12 +199,12 @@ export class RunnerSupervisor implements RunnerConsole {
     const binary = model.runnerBinary === 'auto' ? (process.arch === 'arm64' ? 'main_axcl_aarch64' : 'main_axcl_x86') : model.runnerBinary;
     let runner: RunnerHandle;
     try {
-      await this.pidFile.stopStale(paths.runDir, model.stopGraceMs);
+      await this.pidFile.stopStale(paths.runDir, { modelDir: paths.modelDir, binary }, model.stopGraceMs);
       runner = await this.runnerProcess.spawn({
         binary: `./${binary}`,
         args: upstreamRunnerArgs(this.tokenizer.runnerUrl(), ''),
         cwd: paths.modelDir,
-        env: { ...stringEnv(process.env), ...this.options.runnerEnv },
+        env: childEnvironment(process.env, this.options.runnerEnv),
         logFile: join(paths.logDir, 'model.log'),
       });
     } catch (error) {
@@ -349,10 +349,4 @@ export class RunnerSupervisor implements RunnerConsole {
   private update(patch: Partial<RunnerState>): void {
     this.stateSubject.next({ ...this.stateSubject.value, ...patch });
   }
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
-  return out;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { findInstallRoot } from '@qwen/config';
+import { childEnvironment } from '@qwen/supervision';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,11 +64,12 @@ export class TokenizerProcess {
     appendFileSync(launch.logFile, `\n==== tokenizer start ${new Date().toISOString()} (${launch.kind === 'fork' ? 'builtin' : 'upstream'})\n`);
     const fd = openSync(launch.logFile, 'a');
     let child: ChildProcess;
+    const env = childEnvironment(process.env); // no secrets in the child
     try {
       child =
         launch.kind === 'fork'
-          ? fork(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd, 'ipc'], execArgv: [] })
-          : spawn(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd] });
+          ? fork(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd, 'ipc'], execArgv: [] })
+          : spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd); // the child holds its own copy
     }
