@@ -83,6 +83,8 @@ export class ModelConfig {
   @IsInt() @Min(0) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;
   @IsInt() @Min(1) maxConsecutiveFailures!: number;
+  /** Keep the model's answers in model.log (tagged `answer|`); false keeps only the runner's own lines. */
+  @Env('QWEN_MODEL_LOG_TEXT', 'bool') @IsBoolean() logModelText!: boolean;
 }
 
 export class NpuConfig {

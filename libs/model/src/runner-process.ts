@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { signalProcessGroup } from '@qwen/supervision';
-import { createWriteStream, WriteStream } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as pty from 'node-pty';
+import { ModelLogFile, RunnerOutputKind } from './model-log-file';
 
 export interface RunnerSpawnOptions {
   /** The runner binary, relative to cwd (e.g. ./main_axcl_x86). */
@@ -12,8 +12,10 @@ export interface RunnerSpawnOptions {
   /** The model directory: the runner's paths are relative to it. */
   cwd: string;
   env: Record<string, string>;
-  /** Raw output is appended here (model.log). */
+  /** Output is appended here, line by line, timestamped and tagged (model.log: ModelLogFile). */
   logFile: string;
+  /** Keep the model's text in the log (config model.logModelText). */
+  keepModelText: boolean;
 }
 
 export interface RunnerExit {
@@ -30,6 +32,8 @@ export interface RunnerHandle {
   onExit(listener: (exit: RunnerExit) => void): void;
   /** Signals the runner's whole process group (it is a session leader under the pty). */
   signalGroup(signal: NodeJS.Signals): void;
+  /** What the runner prints from now on (model text during a turn), for the log's tags. */
+  setOutputKind(kind: RunnerOutputKind): void;
 }
 
 /**
@@ -43,9 +47,8 @@ export interface RunnerHandle {
 export class RunnerProcess {
   async spawn(options: RunnerSpawnOptions): Promise<RunnerHandle> {
     await this.ensureExecutable(join(options.cwd, options.binary));
-    await mkdir(dirname(options.logFile), { recursive: true });
-    const log = createWriteStream(options.logFile, { flags: 'a' });
-    log.write(`\n==== runner start ${new Date().toISOString()} ${options.binary}\n`);
+    const log = new ModelLogFile(options.logFile, { keepModelText: options.keepModelText });
+    log.note(`runner start ${options.binary}`);
     const child = pty.spawn(
       '/bin/sh',
       ['-c', '  stty -echo -onlcr noflsh 2>/dev/null; exec "$0" "$@"', options.binary, ...options.args],
@@ -63,16 +66,22 @@ export class RunnerProcess {
 
 class PtyRunnerHandle implements RunnerHandle {
   private exited = false;
+  private outputKind: RunnerOutputKind = 'runtime';
 
   constructor(
     private readonly child: pty.IPty,
-    private readonly log: WriteStream,
+    private readonly log: ModelLogFile,
   ) {
-    child.onData((chunk) => log.write(chunk));
+    child.onData((chunk) => log.write(chunk, this.outputKind));
     child.onExit(({ exitCode, signal }) => {
       this.exited = true;
-      log.end(`\n==== runner exit code=${exitCode} signal=${signal ?? 0} ${new Date().toISOString()}\n`);
+      log.note(`runner exit code=${exitCode} signal=${signal ?? 0}`);
+      log.close();
     });
+  }
+
+  setOutputKind(kind: RunnerOutputKind): void {
+    this.outputKind = kind;
   }
 
   get pid(): number {

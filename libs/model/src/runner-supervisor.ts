@@ -163,6 +163,7 @@ export class RunnerSupervisor implements RunnerConsole {
     if (!runner || this.state().phase !== 'ready' || this.turnTyped) return false;
     this.framer.beginTurn(line);
     this.turnTyped = true;
+    runner.setOutputKind('model-text');
     runner.write(`${line}\n`);
     return true;
   }
@@ -206,6 +207,7 @@ export class RunnerSupervisor implements RunnerConsole {
         cwd: paths.modelDir,
         env: childEnvironment(process.env, this.options.runnerEnv),
         logFile: join(paths.logDir, 'model.log'),
+        keepModelText: model.logModelText,
       });
     } catch (error) {
       this.onStartFailed(`cannot start ${binary} in ${paths.modelDir}: ${(error as Error).message}`);
@@ -281,6 +283,7 @@ export class RunnerSupervisor implements RunnerConsole {
     } else if (this.turnTyped) {
       // Back at ">> " after a turn: the runner is healthy, whatever the turn's outcome.
       this.turnTyped = false;
+      this.runner?.setOutputKind('runtime');
       this.suspected = false;
       this.crashStreak = 0;
       this.outputSubject.next({ type: 'prompt' });
