@@ -23,6 +23,15 @@ export class OllamaListenerConfig {
   @Env('QWEN_OLLAMA_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
 }
 
+/** The listeners' limits (docs/security.md): every timeout chosen, not Node's defaults. */
+export class ServerLimitsConfig {
+  @IsInt() @Min(1000) headersTimeoutMs!: number;
+  @IsInt() @Min(1000) requestTimeoutMs!: number;
+  @IsInt() @Min(0) idleTimeoutMs!: number;
+  @IsInt() @Min(100) keepAliveTimeoutMs!: number;
+  @Env('QWEN_MAX_CONNECTIONS', 'int') @IsInt() @Min(1) maxConnections!: number;
+}
+
 export class ServerConfig {
   @Env('QWEN_HOST') @IsString() @IsNotEmpty() host!: string;
   @Env('QWEN_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
@@ -33,6 +42,7 @@ export class ServerConfig {
   /** Host names clients may use besides loopback names, IP addresses and this machine's name; "*" = any (docs/security.md). */
   @Env('QWEN_ALLOWED_HOSTS', 'list') @IsString({ each: true }) allowedHosts!: string[];
   @Section(() => OllamaListenerConfig) ollamaListener!: OllamaListenerConfig;
+  @Section(() => ServerLimitsConfig) limits!: ServerLimitsConfig;
 }
 
 export class PathsConfig {

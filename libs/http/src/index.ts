@@ -8,3 +8,4 @@ export * from './http-edge.module';
 export * from './request-clock';
 export * from './request-context';
 export * from './request-contexts';
+export * from './server-limits';
