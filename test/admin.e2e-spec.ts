@@ -3,6 +3,7 @@
  * runner and the tokenizer, closes the listener and exits 0 (through the ProcessExit seam).
  */
 import { ProcessExit } from '@qwen/admin';
+import { request as httpRequest } from 'node:http';
 import { startTestService, TestService } from './support';
 
 jest.setTimeout(90000);
@@ -80,8 +81,16 @@ describe('admin endpoints without a configured admin token (emulator)', () => {
   it('refuses a cross-site reload from a page on this host: 403 for its origin, 401 without the generated token, 404 in other letter case', async () => {
     const crossSite = await fetch(`${service.url}/admin/reload`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: 'https://evil.example' }, body: 'x' });
     expect(crossSite.status).toBe(403);
-    const rebound = await fetch(`${service.url}/admin/reload`, { method: 'POST', headers: { Host: 'evil.example' } });
-    expect(rebound.status).toBe(403);
+    // fetch() does not let a caller choose Host: node:http does (a rebinding page's Host is its own name).
+    const rebound = await new Promise<number>((resolve, reject) =>
+      httpRequest(`${service.url}/admin/reload`, { method: 'POST', headers: { Host: 'evil.example:8080' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end(),
+    );
+    expect(rebound).toBe(403);
     const loopback = await post(service, '/admin/reload', { 'X-Forwarded-For': '203.0.113.7' });
     expect(loopback.status).toBe(401);
     const shouting = await fetch(`${service.url}/ADMIN/reload`, { method: 'POST', headers: service.adminAuthorization() });
