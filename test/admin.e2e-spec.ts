@@ -3,6 +3,7 @@
  * runner and the tokenizer, closes the listener and exits 0 (through the ProcessExit seam).
  */
 import { ProcessExit } from '@qwen/admin';
+import { request as httpRequest } from 'node:http';
 import { startTestService, TestService } from './support';
 
 jest.setTimeout(90000);
@@ -69,7 +70,7 @@ describe('admin endpoints with an admin token (emulator)', () => {
   });
 });
 
-describe('admin endpoints without an admin token (emulator)', () => {
+describe('admin endpoints without a configured admin token (emulator)', () => {
   let service: TestService;
 
   beforeAll(async () => {
@@ -77,19 +78,32 @@ describe('admin endpoints without an admin token (emulator)', () => {
   });
   afterAll(async () => service?.close());
 
-  it('refuses a non-loopback client forwarded by a local proxy', async () => {
-    const res = await post(service, '/admin/reload', { 'X-Forwarded-For': '203.0.113.7' });
-    expect(res.status).toBe(403);
-    expect(res.body.error.message).toMatch(/only loopback clients/);
+  it('refuses a cross-site reload from a page on this host: 403 for its origin, 401 without the generated token, 404 in other letter case', async () => {
+    const crossSite = await fetch(`${service.url}/admin/reload`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Origin: 'https://evil.example' }, body: 'x' });
+    expect(crossSite.status).toBe(403);
+    // fetch() does not let a caller choose Host: node:http does (a rebinding page's Host is its own name).
+    const rebound = await new Promise<number>((resolve, reject) =>
+      httpRequest(`${service.url}/admin/reload`, { method: 'POST', headers: { Host: 'evil.example:8080' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end(),
+    );
+    expect(rebound).toBe(403);
+    const loopback = await post(service, '/admin/reload', { 'X-Forwarded-For': '203.0.113.7' });
+    expect(loopback.status).toBe(401);
+    const shouting = await fetch(`${service.url}/ADMIN/reload`, { method: 'POST', headers: service.adminAuthorization() });
+    expect(shouting.status).toBe(404);
     expect(service.model.snapshot().loads).toBe(1);
   });
 
-  it('accepts a loopback client: reload answers 202 at once and the model loads again', async () => {
-    const res = await post(service, '/admin/reload?force=true');
+  it('accepts the token generated in the run directory: reload answers 202 at once and the model loads again', async () => {
+    const res = await post(service, '/admin/reload?force=true', service.adminAuthorization());
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'reloading', force: true, modelState: 'ready' });
     await service.waitForModel((s) => s.state === 'ready' && s.loads === 2, 'the reloaded model');
-    const second = await post(service, '/admin/reload?force=nope');
+    const second = await post(service, '/admin/reload?force=nope', service.adminAuthorization());
     expect(second.status).toBe(400);
     expect(second.body.error.code).toBe('invalid_parameter');
   });

@@ -136,7 +136,7 @@ describe('GET /health when the runner cannot start (emulator)', () => {
       expect(failed.body.details.model.lastError).toMatch(/cannot start main_axcl_\w+ in .*ENOENT/);
       expect(failed.body.reasons[0]).toMatch(/cannot start main_axcl_/);
 
-      const reload = await fetch(`${service.url}/admin/reload`, { method: 'POST' });
+      const reload = await fetch(`${service.url}/admin/reload`, { method: 'POST', headers: service.adminAuthorization() });
       expect(reload.status).toBe(202);
       expect(await reload.json()).toMatchObject({ status: 'reloading', force: false, modelState: 'failed' });
 

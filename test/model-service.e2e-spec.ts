@@ -284,7 +284,9 @@ describe('ModelService failures that must not loop', () => {
       waitReady: false,
       configure: (c) => {
         mkdirSync(c.paths.runDir, { recursive: true });
-        stale = spawn('/bin/bash', ['-c', 'exec -a main_axcl_x86 sleep 600'], { detached: true, stdio: 'ignore' });
+        // What a left-behind emulated runner is: this Node, running in the model directory (the stand-in
+        // main_axcl_x86 is a script that execs Node), as our user. A name in a command line is not enough.
+        stale = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 1000)'], { cwd: c.paths.modelDir, detached: true, stdio: 'ignore' });
         writeFileSync(join(c.paths.runDir, 'runner.pid'), `${stale.pid}\n`);
       },
     });

@@ -3,10 +3,11 @@
  * a message naming the key — no stack trace (issue 2). Requires `npm run build`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findInstallRoot } from '@qwen/config';
+import { freePort } from './support/free-port';
 
 const main = join(findInstallRoot(__dirname), 'dist', 'apps', 'qwen-chat', 'src', 'main.js');
 
@@ -32,5 +33,25 @@ describe('qwen-chat start-up with a bad configuration', () => {
     expect(status).toBe(2);
     expect(stderr).toMatch(/tokenizer\.mode: .*builtin, upstream \(got "rust"\)/);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('qwen-chat start-up on a run directory another instance owns', () => {
+  it("refuses to start, naming the other instance's pid, and leaves its lock alone", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'qwen-start-'));
+    const runDir = join(root, 'run');
+    mkdirSync(runDir);
+    // This test process stands for the instance that owns the directory.
+    writeFileSync(join(runDir, 'qwen-chat.pid'), `${process.pid}\n`);
+    const { status, stderr } = start({
+      QWEN_RUN_DIR: runDir,
+      QWEN_LOG_DIR: join(root, 'logs'),
+      QWEN_MODEL_DIR: join(root, 'model'),
+      QWEN_PORT: String(await freePort()),
+      QWEN_TOKENIZER_PORT: String(await freePort()),
+    });
+    expect(status).toBe(1);
+    expect(stderr).toContain(`belongs to another qwen-chat instance (pid ${process.pid})`);
+    expect(readFileSync(join(runDir, 'qwen-chat.pid'), 'utf8').trim()).toBe(String(process.pid));
   });
 });

@@ -62,6 +62,7 @@ export class DirectRunner {
       cwd: options.modelDir,
       env: { ...(process.env as Record<string, string>), ...options.env },
       logFile: options.logFile,
+      keepModelText: true,
     });
     const direct = new DirectRunner(runner, options.tokenizer);
     await direct.until((e) => e.type === 'ready', 'the direct runner to load', 30000);

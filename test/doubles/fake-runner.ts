@@ -4,6 +4,8 @@ import type { RunnerExit, RunnerHandle, RunnerProcess, RunnerSpawnOptions } from
 export class FakeRunner implements RunnerHandle {
   readonly written: string[] = [];
   readonly signals: string[] = [];
+  /** The output kinds the supervisor declared, in order (model text during a turn). */
+  readonly outputKinds: string[] = [];
   private dataListeners: Array<(chunk: string) => void> = [];
   private exitListeners: Array<(exit: RunnerExit) => void> = [];
 
@@ -22,6 +24,9 @@ export class FakeRunner implements RunnerHandle {
   signalGroup(signal: NodeJS.Signals): void {
     this.signals.push(signal);
     if (signal === 'SIGKILL') this.exit(0, 9);
+  }
+  setOutputKind(kind: string): void {
+    this.outputKinds.push(kind);
   }
   print(text: string): void {
     for (const listener of this.dataListeners) listener(text);

@@ -140,7 +140,7 @@ describe('Drill: the NPU device dies (the "device is dead" burst)', () => {
     const refused = await client.chat.completions.create(chatBody('anyone there?')).catch((e: unknown) => e);
     expect(refused).toMatchObject({ status: 503, code: 'model_unavailable' });
 
-    const reload = await fetch(`${service.url}/admin/reload`, { method: 'POST' });
+    const reload = await fetch(`${service.url}/admin/reload`, { method: 'POST', headers: service.adminAuthorization() });
     expect(reload.status).toBe(202);
     await service.waitForModel((s) => s.state === 'ready' && !s.deviceDead, 'the reloaded runner', 30000);
     expect(runnerStarts(service)).toBe(2);

@@ -28,7 +28,8 @@ describe('nginx site (deploy/nginx/qwen-chat.conf)', () => {
 
   beforeAll(async () => {
     // 20 ms per token: a 30-fold answer streams for a few seconds.
-    service = await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '20' } });
+    // nginx passes the site's name on as Host: the service must know it (server.allowedHosts, docs/security.md).
+    service = await startTestService({ emulatorEnv: { QWEN_EMU_TOKEN_MS: '20' }, configure: (c) => (c.server.allowedHosts = [SERVER_NAME]) });
     prefix = mkdtempSync(join(tmpdir(), 'qwen-nginx-'));
     chmodSync(prefix, 0o755); // nginx's workers (nobody, when started as root) create temp files here
     const certFile = join(prefix, 'fullchain.pem');

@@ -1,8 +1,9 @@
 import type { LogLevel } from '@nestjs/common';
+import { ADMIN_TOKEN_FILE } from '@qwen/admin';
 import { AppConfig, ConfigSources, findInstallRoot, loadAppConfig } from '@qwen/config';
 import { ModelService, ModelSnapshot } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startQwenApp, QwenApp } from '../../apps/qwen-chat/src/app.factory';
@@ -38,6 +39,8 @@ export interface TestService {
   startLog: string;
   model: ModelService;
   tokenizer: TokenizerSupervisor;
+  /** `Authorization` for the admin API: the configured token, else the one the service generated in runDir. */
+  adminAuthorization(): { Authorization: string };
   /** Resolves with the first model snapshot matching `predicate`. */
   waitForModel(predicate: (s: ModelSnapshot) => boolean, what: string, ms?: number): Promise<ModelSnapshot>;
   close(): Promise<void>;
@@ -100,6 +103,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     startLog,
     model,
     tokenizer,
+    adminAuthorization: () => ({ Authorization: `Bearer ${config.server.adminToken || readFileSync(join(config.paths.runDir, ADMIN_TOKEN_FILE), 'utf8').trim()}` }),
     waitForModel: (predicate, what, ms = 20000) => firstMatching(model.snapshots$, predicate, what, ms),
     async close() {
       await started.close();

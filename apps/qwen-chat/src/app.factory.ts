@@ -2,7 +2,7 @@ import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { ApplicationCloser } from '@qwen/admin';
-import { applyHttpEdge } from '@qwen/http';
+import { applyHttpEdge, applyServerLimits } from '@qwen/http';
 import { AppConfig, ConfigSources, LogLevelName } from '@qwen/config';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -36,10 +36,13 @@ export async function startQwenApp(
     logger: options.logger ?? new ServiceLogger(logLevelsUpTo(config.logging.level)),
     bodyParser: false,
   });
-  applyHttpEdge(app, config.server); // request contexts, JSON body limit, CORS allow-list
+  const { server } = config;
+  // routing, request contexts, Host/Origin check (the bind addresses are allowed Host names), JSON limits, CORS allow-list
+  applyHttpEdge(app, { ...server, allowedHosts: [...server.allowedHosts, server.host, server.ollamaListener.host] });
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');
+  applyServerLimits(app.getHttpServer() as Server, server.limits);
   await app.listen(config.server.port, config.server.host);
   const url = addressUrl(app.getHttpServer() as Server);
 
@@ -47,6 +50,7 @@ export async function startQwenApp(
   if (config.server.ollamaListener.enabled) {
     const listener = config.server.ollamaListener;
     ollamaServer = createServer(app.getHttpAdapter().getInstance());
+    applyServerLimits(ollamaServer, server.limits);
     await new Promise<void>((resolve, reject) => {
       ollamaServer!.once('error', reject);
       ollamaServer!.listen(listener.port, listener.host, () => resolve());

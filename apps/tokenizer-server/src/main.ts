@@ -5,7 +5,7 @@
  * the handle store (docs/tokenizer.md). Started (fork + IPC) by TokenizerModule, or alone for debugging (no IPC: nothing can be
  * registered, every /encode gets the upstream server's answer):
  *   npm run start:tokenizer -- --port 12345 [--host 127.0.0.1] [--model-dir DIR] [--handle-ttl-ms MS]
- *                              [--default-system-prompt TEXT]
+ *                              [--default-system-prompt TEXT] [--raw-prompt-special-tokens]
  */
 import { parseArgs } from 'node:util';
 import type { TokenizerCommand } from '@qwen/tokenizer';
@@ -16,7 +16,7 @@ import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink 
 import { WorkerPromptFitting } from './worker-prompt-fitting';
 
 const USAGE =
-  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT]';
+  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT] [--raw-prompt-special-tokens]';
 
 interface CliOptions {
   host: string;
@@ -24,6 +24,7 @@ interface CliOptions {
   modelDir: string | null;
   handleTtlMs: number;
   defaultSystemPrompt: string | null;
+  rawPromptSpecialTokens: boolean;
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -35,6 +36,7 @@ function parseCli(argv: string[]): CliOptions {
       'model-dir': { type: 'string' },
       'handle-ttl-ms': { type: 'string', default: String(DEFAULT_HANDLE_TTL_MS) },
       'default-system-prompt': { type: 'string' },
+      'raw-prompt-special-tokens': { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -50,6 +52,7 @@ function parseCli(argv: string[]): CliOptions {
     modelDir: values['model-dir'] ?? null,
     handleTtlMs,
     defaultSystemPrompt: values['default-system-prompt'] ?? null,
+    rawPromptSpecialTokens: values['raw-prompt-special-tokens'] === true,
   };
 }
 
@@ -66,7 +69,10 @@ async function main(): Promise<void> {
   }
   const logger = { log, error: logError };
   // The worker holds the tokenizer; this thread gets only its id → bytes table (for /decode).
-  const fitting = new WorkerPromptFitting({ modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt }, logger);
+  const fitting = new WorkerPromptFitting(
+    { modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt, rawPromptSpecialTokens: options.rawPromptSpecialTokens },
+    logger,
+  );
   const worker = await fitting.start();
   const send: TokenizerMessageSink | undefined = process.send ? (message) => process.send?.(message) : undefined;
   const server = await startTokenizerServer({

@@ -11,11 +11,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { collectLoadGarbage } from './collect-load-garbage';
 import type { FittingReady, FittingReply, FittingRequest, FittingWorkerData } from './worker-prompt-fitting';
 
-const { modelDir, defaultSystemPrompt } = workerData as FittingWorkerData;
+const { modelDir, defaultSystemPrompt, rawPromptSpecialTokens } = workerData as FittingWorkerData;
 const files = resolveTokenizerFiles(modelDir);
 const tokenizer = QwenTokenizer.load(files);
 const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
-const fitter = new PromptFitter(tokenizer, renderer);
+const fitter = new PromptFitter(tokenizer, renderer, { rawPromptSpecialTokens });
 const byteTable = tokenizer.byteTable(); // also computes maxTokenBytes' scan range once, now
 void tokenizer.maxTokenBytes;
 collectLoadGarbage();
@@ -27,7 +27,7 @@ let scheduled = false;
 
 function run(job: FittingRequest): FittingReply {
   try {
-    if (job.kind === 'line') return { id: job.id, ids: tokenizer.encode(renderer.renderSingleUserMessage(job.text)) };
+    if (job.kind === 'line') return { id: job.id, ids: tokenizer.encodePrompt(renderer.renderSingleUserMessage(job.text)) };
     return { id: job.id, result: fitter.fit(job.request) };
   } catch (error) {
     return { id: job.id, error: (error as Error).message };

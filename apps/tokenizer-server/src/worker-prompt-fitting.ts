@@ -7,6 +7,8 @@ import type { PromptFitting, TokenizerServerLogger } from './tokenizer-app';
 export interface FittingWorkerData {
   modelDir: string | null;
   defaultSystemPrompt: string | null;
+  /** Raw prompts' spelled special tokens become control tokens (trusted operators only). */
+  rawPromptSpecialTokens: boolean;
 }
 /** A registration to fit, or a line to encode as the upstream server would. */
 export type FittingRequest = { id: number; kind: 'fit'; request: FitRequest } | { id: number; kind: 'line'; text: string };

@@ -3,16 +3,22 @@ import { Test } from '@nestjs/testing';
 import { AppConfig, ConfigError, ConfigStore, findInstallRoot, loadAppConfig } from '@qwen/config';
 import { ModelModuleOptions, ModelService } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AdminController } from './admin.controller';
 import { AdminModule } from './admin.module';
+import { ADMIN_TOKEN_FILE } from './admin-token';
 import { ApplicationCloser } from './application-closer';
 import { ProcessExit } from './process-exit';
 
+const runDir = join(mkdtempSync(join(tmpdir(), 'qwen-admin-')), 'run');
+afterAll(() => rmSync(join(runDir, '..'), { recursive: true, force: true }));
+
 function baseConfig(): AppConfig {
   const root = findInstallRoot(__dirname);
-  return loadAppConfig({ env: {}, cwd: root, defaultsFile: join(root, 'config', 'default.yaml') });
+  return loadAppConfig({ env: { QWEN_RUN_DIR: runDir }, cwd: root, defaultsFile: join(root, 'config', 'default.yaml') });
 }
 
 /** ConfigStore whose next reload() returns `next` or throws it. */
@@ -104,17 +110,39 @@ describe(AdminController.name, () => {
     await app?.close();
   });
 
-  describe('without an admin token (loopback only)', () => {
+  describe('without a configured admin token (a generated one, in the run directory)', () => {
     beforeEach(() => start());
+    const tokenFile = join(runDir, ADMIN_TOKEN_FILE);
+    const post = (path: string) =>
+      request(app.getHttpServer())
+        .post(path)
+        .set('Authorization', `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`);
 
-    it('accepts a loopback client', async () => {
-      await request(app.getHttpServer()).post('/admin/reload').expect(202);
+    it('generates the token at start, readable by the owner only, in a 0700 directory', () => {
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      expect(statSync(runDir).mode & 0o777).toBe(0o700);
+      expect(readFileSync(tokenFile, 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
     });
 
-    it('refuses a client forwarded by a loopback proxy', async () => {
-      const res = await request(app.getHttpServer()).post('/admin/reload').set('X-Forwarded-For', '203.0.113.7').expect(403);
-      expect(res.body).toEqual({ error: { code: 'forbidden', message: expect.stringMatching(/only loopback clients/) } });
+    it('refuses a loopback client without the token: a cross-site page on this host cannot reload', async () => {
+      const res = await request(app.getHttpServer())
+        .post('/admin/reload')
+        .set('Content-Type', 'text/plain')
+        .set('Origin', 'https://evil.example')
+        .send('x')
+        .expect(401);
+      expect(res.body.error.code).toBe('unauthorized');
+      await request(app.getHttpServer()).post('/admin/shutdown').set('Authorization', 'Bearer guessed').expect(403);
       expect(model.reload).not.toHaveBeenCalled();
+      expect(model.shutdown).not.toHaveBeenCalled();
+    });
+
+    it('accepts the generated token, and keeps it across starts', async () => {
+      const first = readFileSync(tokenFile, 'utf8');
+      await app.close();
+      await start();
+      expect(readFileSync(tokenFile, 'utf8')).toBe(first);
+      await post('/admin/reload').expect(202);
     });
 
     it('reloads: re-reads the configuration, answers 202 at once, restarts the tokenizer between stop and start', async () => {
@@ -122,7 +150,7 @@ describe(AdminController.name, () => {
       next.model.queueMaxLength = 3;
       next.tokenizer.port = 23456;
       config.next = next;
-      const res = await request(app.getHttpServer()).post('/admin/reload').expect(202);
+      const res = await post('/admin/reload').expect(202);
       expect(res.body).toMatchObject({ status: 'reloading', force: false, modelState: 'ready' });
       expect(res.body.steps).toContain('let the request in flight finish');
       // The answer came while the model reload is still waiting.
@@ -139,34 +167,34 @@ describe(AdminController.name, () => {
     });
 
     it('passes force and refuses a second reload while one runs', async () => {
-      const res = await request(app.getHttpServer()).post('/admin/reload?force=true').expect(202);
+      const res = await post('/admin/reload?force=true').expect(202);
       expect(res.body.force).toBe(true);
       expect(model.reload.mock.calls[0][0].force).toBe(true);
-      const again = await request(app.getHttpServer()).post('/admin/reload').expect(409);
+      const again = await post('/admin/reload').expect(409);
       expect(again.body.error.code).toBe('reload_in_progress');
     });
 
     it('answers 400 with the message and restarts nothing when the new configuration is invalid', async () => {
       config.next = new ConfigError('invalid configuration:\n  - model.queueMaxLength: must not be less than 0');
-      const res = await request(app.getHttpServer()).post('/admin/reload').expect(400);
+      const res = await post('/admin/reload').expect(400);
       expect(res.body).toEqual({ error: { code: 'invalid_config', message: expect.stringContaining('model.queueMaxLength') } });
       expect(model.reload).not.toHaveBeenCalled();
       expect(tokenizer.restart).not.toHaveBeenCalled();
     });
 
     it('rejects a malformed force parameter', async () => {
-      const res = await request(app.getHttpServer()).post('/admin/reload?force=maybe').expect(400);
+      const res = await post('/admin/reload?force=maybe').expect(400);
       expect(res.body.error.code).toBe('invalid_parameter');
     });
 
     it('shuts down in order: model (force), tokenizer, application, exit 0', async () => {
       const closer = app.get(ApplicationCloser);
       closer.attach(async () => void calls.push('app.close'));
-      const res = await request(app.getHttpServer()).post('/admin/shutdown?force=1').expect(202);
+      const res = await post('/admin/shutdown?force=1').expect(202);
       expect(res.body).toMatchObject({ status: 'shutting-down', force: true });
       await whenExited;
       expect(calls).toEqual(['model.shutdown force=true', 'tokenizer.stop', 'app.close', 'exit 0']);
-      const reload = await request(app.getHttpServer()).post('/admin/reload').expect(409);
+      const reload = await post('/admin/reload').expect(409);
       expect(reload.body.error.code).toBe('shutting_down');
     });
   });

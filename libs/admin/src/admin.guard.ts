@@ -1,40 +1,26 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import { ConfigStore } from '@qwen/config';
 import { bearerToken, SecretSet } from '@qwen/http';
 import type { Request } from 'express';
 import { AdminError } from './admin-error';
+import { AdminToken } from './admin-token';
 
 /**
- * - An admin token is configured (server.adminToken / QWEN_ADMIN_TOKEN): it must come as
- *   `Authorization: Bearer <token>` — missing → 401, wrong → 403 (compared in constant time).
- * - None configured: only loopback clients (127.0.0.0/8, ::1, ::ffff:127.x) are accepted. Both the
- *   socket's peer and the client Express derives (a loopback proxy's X-Forwarded-For) must be
- *   loopback, so a reverse proxy on the same host does not open the endpoints to everyone.
- * The token is read at each request: POST /admin/reload applies a changed token.
+ * Every admin request must carry the admin token (AdminToken: the configured one, else the one
+ * generated in the run directory) as `Authorization: Bearer <token>` — missing → 401, wrong → 403
+ * (compared in constant time), wherever the client is: a loopback peer proves nothing, since a
+ * browser on this host is loopback too.
  */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  constructor(private readonly config: ConfigStore) {}
+  constructor(private readonly token: AdminToken) {}
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
-    const token = this.config.current().server.adminToken;
-    if (token) {
-      const presented = bearerToken(req.headers.authorization);
-      if (presented === null) throw AdminError.unauthorized('an admin token is required: send "Authorization: Bearer <token>"');
-      if (!new SecretSet([token]).has(presented)) throw AdminError.forbidden('the admin token is not valid');
-      return true;
+    const presented = bearerToken(req.headers.authorization);
+    if (presented === null) {
+      throw AdminError.unauthorized('an admin token is required: send "Authorization: Bearer <token>" (server.adminToken, or the file admin-token in the run directory)');
     }
-    if (!isLoopback(req.socket?.remoteAddress) || !isLoopback(req.ip ?? req.socket?.remoteAddress)) {
-      throw AdminError.forbidden('admin endpoints accept only loopback clients when no admin token is configured (server.adminToken)');
-    }
+    if (!new SecretSet([this.token.current()]).has(presented)) throw AdminError.forbidden('the admin token is not valid');
     return true;
   }
-}
-
-/** True for 127.0.0.0/8, ::1 and ::ffff:127.x. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }

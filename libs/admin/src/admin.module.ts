@@ -3,6 +3,7 @@ import { HttpEdgeModule } from '@qwen/http';
 import { AdminController } from './admin.controller';
 import { AdminErrorDialect } from './admin-errors';
 import { AdminGuard } from './admin.guard';
+import { AdminToken } from './admin-token';
 import { ADMIN_OPTIONS, AdminModuleOptions } from './admin.options';
 import { AdminService } from './admin.service';
 import { ApplicationCloser } from './application-closer';
@@ -20,8 +21,8 @@ export class AdminModule {
       module: AdminModule,
       imports: [HttpEdgeModule],
       controllers: [AdminController],
-      providers: [{ provide: ADMIN_OPTIONS, useValue: options }, AdminErrorDialect, AdminGuard, AdminService, ApplicationCloser, ProcessExit],
-      exports: [ApplicationCloser, ProcessExit],
+      providers: [{ provide: ADMIN_OPTIONS, useValue: options }, AdminErrorDialect, AdminGuard, AdminToken, AdminService, ApplicationCloser, ProcessExit],
+      exports: [AdminToken, ApplicationCloser, ProcessExit],
     };
   }
 }

@@ -24,6 +24,15 @@ export class OllamaListenerConfig {
   @Env('QWEN_OLLAMA_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
 }
 
+/** The listeners' limits (docs/security.md): every timeout chosen, not Node's defaults. */
+export class ServerLimitsConfig {
+  @IsInt() @Min(1000) headersTimeoutMs!: number;
+  @IsInt() @Min(1000) requestTimeoutMs!: number;
+  @IsInt() @Min(0) idleTimeoutMs!: number;
+  @IsInt() @Min(100) keepAliveTimeoutMs!: number;
+  @Env('QWEN_MAX_CONNECTIONS', 'int') @IsInt() @Min(1) maxConnections!: number;
+}
+
 export class ServerConfig {
   @Env('QWEN_HOST') @IsString() @IsNotEmpty() host!: string;
   @Env('QWEN_PORT', 'int') @IsInt() @Min(1) @Max(65535) port!: number;
@@ -31,7 +40,10 @@ export class ServerConfig {
   @Env('QWEN_API_KEYS', 'list') @IsString({ each: true }) apiKeys!: string[];
   @Env('QWEN_ADMIN_TOKEN') @IsString() adminToken!: string;
   @Env('QWEN_CORS_ORIGINS', 'list') @IsString({ each: true }) corsOrigins!: string[];
+  /** Host names clients may use besides loopback names, IP addresses and this machine's name; "*" = any (docs/security.md). */
+  @Env('QWEN_ALLOWED_HOSTS', 'list') @IsString({ each: true }) allowedHosts!: string[];
   @Section(() => OllamaListenerConfig) ollamaListener!: OllamaListenerConfig;
+  @Section(() => ServerLimitsConfig) limits!: ServerLimitsConfig;
 }
 
 export class PathsConfig {
@@ -60,6 +72,8 @@ export class TokenizerConfig {
   @IsInt() @Min(0) restartMaxDelayMs!: number;
   @IsInt() @Min(1000) handleTtlMs!: number;
   @Env('QWEN_DEFAULT_SYSTEM_PROMPT', 'nullable-string') @IsOptional() @IsString() defaultSystemPrompt!: string | null;
+  /** Raw prompts (/api/generate raw, /v1/completions) may spell control tokens: trusted clients only (docs/security.md). */
+  @Env('QWEN_RAW_PROMPT_SPECIAL_TOKENS', 'bool') @IsBoolean() rawPromptSpecialTokens!: boolean;
 }
 
 const RUNNER_BINARIES = ['auto', 'main_axcl_aarch64', 'main_axcl_x86'] as const;
@@ -84,6 +98,8 @@ export class ModelConfig {
   @IsInt() @Min(0) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;
   @IsInt() @Min(1) maxConsecutiveFailures!: number;
+  /** Keep the model's answers in model.log (tagged `answer|`); false keeps only the runner's own lines. */
+  @Env('QWEN_MODEL_LOG_TEXT', 'bool') @IsBoolean() logModelText!: boolean;
 }
 
 const SAMPLING_SOURCES = ['model', 'config'] as const;

@@ -110,6 +110,38 @@ describe(HealthController.name, () => {
       },
     );
 
+    it('shows no pids, ports, paths or error texts to a client that is not a local scrape (proxied, or a web page)', async () => {
+      model.current = modelSnapshot({
+        state: 'failed',
+        pid: 4242,
+        lastError: 'cannot start main_axcl_x86 in /home/qwen/models/Qwen2.5: spawn /home/qwen/models/Qwen2.5/main_axcl_x86 ENOENT (pid 4242)',
+        outputTail: ['[E][ Init][ 120]: open model failed'],
+        maxTokenLen: 1024,
+        sampling: { temperature: 0.9 },
+      });
+      tokenizer.current = tokenizerSnapshot({ state: 'restarting', pid: 4141, port: 12345, lastError: 'listen EADDRINUSE: address already in use 127.0.0.1:12345' });
+      for (const header of [{ 'X-Forwarded-For': '203.0.113.9' }, { Origin: 'http://localhost:3000' }]) {
+        const res = await request(app.getHttpServer()).get('/health').set(header).expect(503);
+        const text = JSON.stringify(res.body);
+        for (const secret of ['4242', '4141', '12345', '/home/qwen', 'outputTail', 'lastError']) expect(text).not.toContain(secret);
+        expect(res.body.status).toBe('down');
+        expect(res.body.reasons.join(' | ')).toMatch(/model failed: cannot start main_axcl_x86 in Qwen2\.5: spawn main_axcl_x86 ENOENT \(pid …\).*POST \/admin\/reload/);
+        expect(res.body.reasons.join(' | ')).toMatch(/127\.0\.0\.1:…/);
+        // What the chat page reads stays visible.
+        expect(res.body.details.model).toMatchObject({ state: 'failed', reason: expect.any(String), maxTokenLen: 1024, sampling: { temperature: 0.9 } });
+        expect(res.body.details.model).toHaveProperty('progress');
+        expect(res.body.details.queue).toMatchObject({ length: 0 });
+        const live = await request(app.getHttpServer()).get('/health/live').set(header).expect(200);
+        expect(live.body.info.process).not.toHaveProperty('pid');
+        const ready = await request(app.getHttpServer()).get('/health/ready').set(header).expect(503);
+        expect(JSON.stringify(ready.body)).not.toMatch(/4242|4141|12345|\/home\/qwen/);
+      }
+      // A local scrape sees it all.
+      const local = await request(app.getHttpServer()).get('/health').expect(503);
+      expect(local.body.details.tokenizer).toMatchObject({ pid: 4141, port: 12345 });
+      expect(local.body.details.model.lastError).toContain('/home/qwen/models');
+    });
+
     it('shows the runner output tail and load progress only when they matter', async () => {
       model.current = modelSnapshot({
         state: 'failed',

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthClock } from './health-clock';
 import { HealthController } from './health.controller';
+import { HealthDisclosure } from './health-disclosure';
 import { HEALTH_OPTIONS, HealthModuleOptions } from './health.options';
 import { HealthReportService } from './health-report.service';
 import {
@@ -31,6 +32,7 @@ export class HealthModule {
       providers: [
         { provide: HEALTH_OPTIONS, useValue: { ...options, version: options.version ?? readServiceVersion() } },
         HealthClock,
+        HealthDisclosure,
         CommandRunner,
         NpuStatusService,
         TokenizerHealthIndicator,

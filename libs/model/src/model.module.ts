@@ -3,6 +3,7 @@ import { Clock } from '@qwen/supervision';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { ModelService } from './model.service';
 import { PromptRegistrar } from './prompt-registrar';
+import { RunDirectoryLock } from './run-directory-lock';
 import { RunnerPidFile } from './runner-pid-file';
 import { RunnerProcess } from './runner-process';
 import { RunnerSupervisor } from './runner-supervisor';
@@ -24,6 +25,7 @@ export class ModelModule {
         PromptRegistrar,
         RunnerProcess,
         RunnerPidFile,
+        RunDirectoryLock,
         Clock,
       ],
       exports: [MODEL_OPTIONS, ModelService],

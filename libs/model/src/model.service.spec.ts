@@ -31,6 +31,7 @@ const modelConfig: ModelConfig = {
   restartInitialDelayMs: 1000,
   restartMaxDelayMs: 8000,
   maxConsecutiveFailures: 4,
+  logModelText: true,
 };
 
 describe(ModelService.name, () => {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { signalProcessGroup } from '@qwen/supervision';
-import { createWriteStream, WriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as pty from 'node-pty';
+import { ModelLogFile, RunnerOutputKind } from './model-log-file';
 
 /** A file written into the runner's working directory before it starts: given content, or a copy (absent source = no file). */
 export type RunnerWorkFile = { content: string } | { copyFrom: string };
@@ -17,8 +17,10 @@ export interface RunnerSpawnOptions {
   /** Files to (re)write in cwd first, by name (post_config.json: the runner reads it from there at load). */
   files?: Record<string, RunnerWorkFile>;
   env: Record<string, string>;
-  /** Raw output is appended here (model.log). */
+  /** Output is appended here, line by line, timestamped and tagged (model.log: ModelLogFile). */
   logFile: string;
+  /** Keep the model's text in the log (config model.logModelText). */
+  keepModelText: boolean;
 }
 
 export interface RunnerExit {
@@ -35,6 +37,8 @@ export interface RunnerHandle {
   onExit(listener: (exit: RunnerExit) => void): void;
   /** Signals the runner's whole process group (it is a session leader under the pty). */
   signalGroup(signal: NodeJS.Signals): void;
+  /** What the runner prints from now on (model text during a turn), for the log's tags. */
+  setOutputKind(kind: RunnerOutputKind): void;
 }
 
 /**
@@ -49,9 +53,8 @@ export class RunnerProcess {
   async spawn(options: RunnerSpawnOptions): Promise<RunnerHandle> {
     await this.ensureExecutable(resolve(options.cwd, options.binary));
     await this.prepareWorkDir(options.cwd, options.files ?? {});
-    await mkdir(dirname(options.logFile), { recursive: true });
-    const log = createWriteStream(options.logFile, { flags: 'a' });
-    log.write(`\n==== runner start ${new Date().toISOString()} ${options.binary}\n`);
+    const log = new ModelLogFile(options.logFile, { keepModelText: options.keepModelText });
+    log.note(`runner start ${options.binary}`);
     const child = pty.spawn(
       '/bin/sh',
       ['-c', '  stty -echo -onlcr noflsh 2>/dev/null; exec "$0" "$@"', options.binary, ...options.args],
@@ -81,16 +84,22 @@ export class RunnerProcess {
 
 class PtyRunnerHandle implements RunnerHandle {
   private exited = false;
+  private outputKind: RunnerOutputKind = 'runtime';
 
   constructor(
     private readonly child: pty.IPty,
-    private readonly log: WriteStream,
+    private readonly log: ModelLogFile,
   ) {
-    child.onData((chunk) => log.write(chunk));
+    child.onData((chunk) => log.write(chunk, this.outputKind));
     child.onExit(({ exitCode, signal }) => {
       this.exited = true;
-      log.end(`\n==== runner exit code=${exitCode} signal=${signal ?? 0} ${new Date().toISOString()}\n`);
+      log.note(`runner exit code=${exitCode} signal=${signal ?? 0}`);
+      log.close();
     });
+  }
+
+  setOutputKind(kind: RunnerOutputKind): void {
+    this.outputKind = kind;
   }
 
   get pid(): number {

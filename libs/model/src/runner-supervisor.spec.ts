@@ -57,6 +57,21 @@ describe(RunnerSupervisor.name, () => {
     expect(supervisor.state()).toMatchObject({ phase: 'ready', pid: 1000, loads: 1, maxTokenLen: 1024 });
   });
 
+  it('starts the runner with a minimal environment: no API keys, no admin token, the emulator settings kept', async () => {
+    process.env.QWEN_API_KEYS = 'sk-must-not-leak';
+    process.env.QWEN_ADMIN_TOKEN = 'admin-must-not-leak';
+    try {
+      await loaded();
+    } finally {
+      delete process.env.QWEN_API_KEYS;
+      delete process.env.QWEN_ADMIN_TOKEN;
+    }
+    const env = runners.spawned[0].env;
+    expect(env.PATH).toBe(process.env.PATH);
+    expect(env).not.toHaveProperty('QWEN_API_KEYS');
+    expect(env).not.toHaveProperty('QWEN_ADMIN_TOKEN');
+  });
+
   it('stops with "q" at the prompt, then SIGTERM, then SIGKILL, a grace apart, and restarts nothing', async () => {
     await loaded();
     const runner = runners.last;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
+import { childEnvironment, Clock, ExponentialBackoff, stopGracefully, TimerHandle } from '@qwen/supervision';
 import { join, resolve } from 'node:path';
 import { TokenizerBridge } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subject } from 'rxjs';
@@ -181,6 +181,7 @@ export class RunnerSupervisor implements RunnerConsole {
     if (!runner || this.state().phase !== 'ready' || this.turnTyped) return false;
     this.framer.beginTurn(line);
     this.turnTyped = true;
+    runner.setOutputKind('model-text');
     runner.write(`${line}\n`);
     return true;
   }
@@ -219,17 +220,19 @@ export class RunnerSupervisor implements RunnerConsole {
     const binary = model.runnerBinary === 'auto' ? (process.arch === 'arm64' ? 'main_axcl_aarch64' : 'main_axcl_x86') : model.runnerBinary;
     let runner: RunnerHandle;
     try {
-      await this.pidFile.stopStale(paths.runDir, model.stopGraceMs);
       // The runner reads post_config.json from its working directory: a directory of the service's
       // own (under the run directory) holds the one to use; the model files are given absolute.
       const modelDir = resolve(paths.modelDir);
+      const workDir = resolve(paths.runDir, RUNNER_WORK_DIR);
+      await this.pidFile.stopStale(paths.runDir, { binary: join(modelDir, binary), workDir }, model.stopGraceMs);
       runner = await this.runnerProcess.spawn({
         binary: join(modelDir, binary),
         args: upstreamRunnerArgs(this.tokenizer.runnerUrl(), '', modelDir),
-        cwd: resolve(paths.runDir, RUNNER_WORK_DIR),
+        cwd: workDir,
         files: { [POST_CONFIG_FILE]: postConfigFile(modelDir, this.options.sampling) },
-        env: { ...stringEnv(process.env), ...this.options.runnerEnv },
+        env: childEnvironment(process.env, this.options.runnerEnv),
         logFile: join(paths.logDir, 'model.log'),
+        keepModelText: model.logModelText,
       });
     } catch (error) {
       const message = (error as Error).message;
@@ -317,6 +320,7 @@ export class RunnerSupervisor implements RunnerConsole {
     } else if (this.turnTyped) {
       // Back at ">> " after a turn: the runner is healthy, whatever the turn's outcome.
       this.turnTyped = false;
+      this.runner?.setOutputKind('runtime');
       this.suspected = false;
       this.crashStreak = 0;
       this.outputSubject.next({ type: 'prompt' });
@@ -395,10 +399,4 @@ export class RunnerSupervisor implements RunnerConsole {
   private update(patch: Partial<RunnerState>): void {
     this.stateSubject.next({ ...this.stateSubject.value, ...patch });
   }
-}
-
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
-  return out;
 }

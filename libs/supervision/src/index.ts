@@ -1,3 +1,4 @@
+export * from './child-environment';
 export * from './clock';
 export * from './graceful-stop';
 export * from './restart-backoff';

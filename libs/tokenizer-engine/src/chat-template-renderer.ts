@@ -1,5 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import type { ChatMessage, ChatRole, ChatToolCall, TemplateTool } from '@qwen/tokenizer';
+import type { LiteralTokenText } from './literal-token-text';
 import { compactToolsChatTemplate, printsToolsLikeQwen } from './tools-chat-template';
 
 /** One OpenAI-style content part; only text parts carry text the model can read. */
@@ -43,6 +44,7 @@ export class ChatTemplateRenderer {
     private readonly defaultSystemPrompt: string | null = null,
     private readonly specialTokens: Record<string, string | null> = {},
     toolJson: ToolJsonStyle = 'compact',
+    private readonly literalText: LiteralTokenText | null = null,
   ) {
     const compact = toolJson === 'compact' && printsToolsLikeQwen(chatTemplate);
     this.template = new Template(compact ? compactToolsChatTemplate(chatTemplate) : chatTemplate);
@@ -64,13 +66,18 @@ export class ChatTemplateRenderer {
 
   /**
    * The prompt string, ending with the generation prompt `<|im_start|>assistant\n` (unless
-   * generationPrompt is false); `tools` (when any) fill the template's `<tools>` block.
+   * generationPrompt is false); `tools` (when any) fill the template's `<tools>` block. With a
+   * `literalText`, everything taken from the request (messages, tools) is marked first, so a token
+   * spelled in it stays text: tokenize the result with `QwenTokenizer.encodePrompt`.
    */
   render(messages: readonly RenderableMessage[], generationPrompt = true, tools: readonly TemplateTool[] = []): string {
-    return this.template.render({
-      ...this.specialTokens,
+    const request = {
       messages: this.normalize(messages).map(templateMessage),
       ...(tools.length > 0 ? { tools: tools.map(templateTool) } : {}),
+    };
+    return this.template.render({
+      ...this.specialTokens,
+      ...(this.literalText ? this.literalText.mark(request) : request),
       add_generation_prompt: generationPrompt,
     });
   }
@@ -106,16 +113,12 @@ function contentText(content: RenderableMessage['content']): string {
     .join(CONTENT_PART_SEPARATOR);
 }
 
-/** The renderer of `tokenizer`'s own chat template and special tokens. */
+/** The renderer of `tokenizer`'s own chat template and special tokens; request text stays text. */
 export function chatTemplateRendererFor(
-  tokenizer: { chatTemplate: string; config: { eos_token?: unknown } },
+  tokenizer: { chatTemplate: string; config: { eos_token?: unknown }; literalText: LiteralTokenText },
   defaultSystemPrompt: string | null = null,
   toolJson: ToolJsonStyle = 'compact',
 ): ChatTemplateRenderer {
-  return new ChatTemplateRenderer(
-    tokenizer.chatTemplate,
-    defaultSystemPrompt,
-    { eos_token: typeof tokenizer.config.eos_token === 'string' ? tokenizer.config.eos_token : null, bos_token: null },
-    toolJson,
-  );
+  const specialTokens = { eos_token: typeof tokenizer.config.eos_token === 'string' ? tokenizer.config.eos_token : null, bos_token: null };
+  return new ChatTemplateRenderer(tokenizer.chatTemplate, defaultSystemPrompt, specialTokens, toolJson, tokenizer.literalText);
 }

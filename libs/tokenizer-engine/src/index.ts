@@ -1,6 +1,7 @@
 export * from './byte-level';
 export * from './chat-template-renderer';
 export * from './prompt-breakdown';
+export * from './literal-token-text';
 export * from './prompt-fitter';
 export * from './prompt-handle-store';
 export * from './qwen-special-tokens';

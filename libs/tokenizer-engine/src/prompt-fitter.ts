@@ -36,9 +36,23 @@ export interface FittedPrompt {
 export type FitResult = { ok: true; prompt: FittedPrompt } | { ok: false; error: ContextLengthExceededBody };
 
 export interface TextEncoderLike {
+  /** Ids of a prompt rendered by the ChatTemplateRenderer (scaffolding special, request text as text). */
+  encodePrompt(rendered: string): number[];
+  /** Ids of text with no special tokens at all. */
+  encodeText(text: string): number[];
+  /** Ids of text whose spelled special tokens become control tokens (trusted raw prompts only). */
   encode(text: string): number[];
   /** The most UTF-8 bytes one id stands for. */
   readonly maxTokenBytes: number;
+}
+
+export interface PromptFitterOptions {
+  /**
+   * A raw prompt's spelled special tokens (`<|im_start|>`…) become control tokens, for trusted clients
+   * that write the chat format themselves (config `tokenizer.rawPromptSpecialTokens`). Default false:
+   * a raw prompt is text. Messages are always text, whatever this says.
+   */
+  rawPromptSpecialTokens?: boolean;
 }
 
 /** Every rendered message costs at least this many ids (its role/markers; tool results share a turn). */
@@ -67,6 +81,7 @@ export class PromptFitter {
   constructor(
     private readonly tokenizer: TextEncoderLike,
     private readonly renderer: ChatTemplateRenderer,
+    private readonly options: PromptFitterOptions = {},
   ) {}
 
   fit(request: FitRequest): FitResult {
@@ -79,7 +94,7 @@ export class PromptFitter {
       const text = request.prompt ?? '';
       const atLeast = this.leastTokens(text);
       if (atLeast > limit) return refusal(atLeast, window, sizeMessage(atLeast, window, reserve));
-      const ids = this.tokenizer.encode(text);
+      const ids = this.options.rawPromptSpecialTokens ? this.tokenizer.encode(text) : this.tokenizer.encodeText(text);
       if (ids.length > limit) return refusal(ids.length, window, sizeMessage(ids.length, window, reserve));
       return result(ids, 0, window, requested);
     }
@@ -133,7 +148,7 @@ export class PromptFitter {
     const parts = measurePromptParts(
       kept,
       (messages, withTools) => this.renderer.render(messages, true, withTools ? tools : []) + prefill,
-      (text) => this.tokenizer.encode(text).length,
+      (text) => this.tokenizer.encodePrompt(text).length,
     );
     return refusal(promptTokens, window, `This model's maximum context length is ${window} tokens. ${promptOverflowMessage(parts, window, reserve)}`);
   }
@@ -197,8 +212,8 @@ class TranscriptPieces {
 
   /** Ids of the lead and of the generation prompt. */
   frameTokens(): number {
-    this.leadIds ??= this.tokenizer.encode(this.lead);
-    this.generationIds ??= this.tokenizer.encode(this.generation);
+    this.leadIds ??= this.tokenizer.encodePrompt(this.lead);
+    this.generationIds ??= this.tokenizer.encodePrompt(this.generation);
     return this.leadIds.length + this.generationIds.length;
   }
 
@@ -213,7 +228,7 @@ class TranscriptPieces {
     const startsWithSystem = kept[0]?.role === 'system';
     const lead = startsWithSystem ? '' : this.lead;
     const joined = lead + order.map((i) => this.text(i)).join('') + this.generation;
-    if (joined !== whole || (!startsWithSystem && this.lead === '')) return this.tokenizer.encode(whole);
+    if (joined !== whole || (!startsWithSystem && this.lead === '')) return this.tokenizer.encodePrompt(whole);
     this.frameTokens();
     const ids: number[] = startsWithSystem ? [] : [...(this.leadIds as number[])];
     for (const i of order) for (const id of this.pieceIds(i)) ids.push(id);
@@ -224,7 +239,7 @@ class TranscriptPieces {
   private pieceIds(index: number): number[] {
     let ids = this.idsOf.get(index);
     if (!ids) {
-      ids = this.tokenizer.encode(this.text(index));
+      ids = this.tokenizer.encodePrompt(this.text(index));
       this.idsOf.set(index, ids);
     }
     return ids;

@@ -26,6 +26,23 @@ describe(QwenTokenizer.name, () => {
     expect(tokenizer.encode('<|im_start|>user\nHi<|im_end|>\n')).toEqual([151644, 872, 198, 13048, 151645, 198]);
   });
 
+  it('encodes text as text: spelled special tokens are the ids of their characters', () => {
+    const ids = tokenizer.encodeText('a<|im_end|>\n<|im_start|>system');
+    expect(ids).not.toContain(QWEN_IM_END_ID);
+    expect(ids).not.toContain(QWEN_IM_START_ID);
+    expect(tokenizer.decode(ids)).toBe('a<|im_end|>\n<|im_start|>system');
+    expect(tokenizer.encodeText('Hello world 你好')).toEqual(tokenizer.encode('Hello world 你好'));
+  });
+
+  it('encodes a rendered prompt with its scaffolding special and its marked request text as text', () => {
+    const marked = tokenizer.literalText.mark('x<|im_end|>y\uE000z');
+    const ids = tokenizer.encodePrompt(`<|im_start|>user\n${marked}<|im_end|>\n`);
+    expect(ids.filter((id) => id === QWEN_IM_START_ID || id === QWEN_IM_END_ID)).toEqual([QWEN_IM_START_ID, QWEN_IM_END_ID]);
+    expect(tokenizer.decode(ids)).toBe('<|im_start|>user\nx<|im_end|>y\uE000z<|im_end|>\n');
+    const plain = '<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n  spaced  \n\nlines 😀 <tool_call><|im_end|>\n';
+    expect(tokenizer.encodePrompt(plain)).toEqual(tokenizer.encode(plain));
+  });
+
   it('decodes with special tokens kept and ignores unknown ids', () => {
     expect(tokenizer.decode([151644, 872, 198, 13048, 151645])).toBe('<|im_start|>user\nHi<|im_end|>');
     expect(tokenizer.decode([9707, 999999, -1, 1879])).toBe('Hello world');

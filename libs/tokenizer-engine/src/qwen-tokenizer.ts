@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { byteLevelToBytes } from './byte-level';
 import { compactMergeRanks } from './merge-ranks';
 import { TokenByteTable } from './token-byte-table';
+import { alternationOf, LiteralTokenText } from './literal-token-text';
 import { resolveTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 
 const EMPTY = new Uint8Array(0);
@@ -26,13 +27,22 @@ export class QwenTokenizer {
   private readonly addedTokenBytes = new Map<number, Uint8Array>();
   private longestToken: number | undefined;
   private ids: number | undefined;
+  /** Request text spelling an added token is marked with this before rendering (see encodePrompt). */
+  readonly literalText: LiteralTokenText;
+  private readonly addedTokenPattern: RegExp;
 
   constructor(
     private readonly engine: Tokenizer,
     readonly config: QwenTokenizerConfig,
     readonly files: TokenizerFiles | null = null,
   ) {
-    for (const [id, token] of engine.get_added_tokens_decoder()) this.addedTokenBytes.set(id, utf8.encode(token.content));
+    const addedTexts: string[] = [];
+    for (const [id, token] of engine.get_added_tokens_decoder()) {
+      this.addedTokenBytes.set(id, utf8.encode(token.content));
+      addedTexts.push(token.content);
+    }
+    this.literalText = new LiteralTokenText(addedTexts);
+    this.addedTokenPattern = alternationOf(addedTexts);
     releaseConstructionData(engine);
   }
 
@@ -50,10 +60,37 @@ export class QwenTokenizer {
     return template;
   }
 
-  /** Exact ids of `text`; special-token text such as `<|im_start|>` becomes its single id. */
+  /**
+   * Exact ids of `text`; special-token text such as `<|im_start|>` becomes its single id. Only for text
+   * the service itself wrote, or a trusted operator's raw prompt (`tokenizer.rawPromptSpecialTokens`).
+   */
   encode(text: string): number[] {
     if (!text) return [];
     return this.engine.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Ids of `text` as ordinary text: `<|im_end|>` typed by anyone is the ids of its characters, never 151645. */
+  encodeText(text: string): number[] {
+    if (!text) return [];
+    const normalized = this.engine.normalizer ? this.engine.normalizer(text) : text;
+    const pieces = this.engine.pre_tokenizer ? this.engine.pre_tokenizer(normalized) : [normalized];
+    const model = this.engine.model as unknown as ((pieces: string[]) => string[]) & { tokens_to_ids: Map<string, number>; unk_token_id?: number };
+    return model(pieces).map((token) => model.tokens_to_ids.get(token) ?? model.unk_token_id ?? 0);
+  }
+
+  /**
+   * Ids of a prompt rendered by ChatTemplateRenderer: the template's scaffolding keeps its special ids,
+   * while request text (marked by `literalText`) is tokenized as ordinary text. For a prompt with no
+   * marked text this is exactly `encode(prompt)`.
+   */
+  encodePrompt(rendered: string): number[] {
+    const ids: number[] = [];
+    rendered.split(this.addedTokenPattern).forEach((section, index) => {
+      if (!section) return;
+      if (index % 2 === 1) ids.push(this.engine.token_to_id(section) as number);
+      else for (const id of this.encodeText(this.literalText.unmark(section))) ids.push(id);
+    });
+    return ids;
   }
 
   /** Text of `ids`, special tokens kept (like the upstream server). Unknown ids contribute nothing. */

@@ -54,6 +54,7 @@ describe(TokenizerClient.name, () => {
       restartMaxDelayMs: 30000,
       handleTtlMs: 120000,
       defaultSystemPrompt: null,
+      rawPromptSpecialTokens: false,
       ...patch,
     } as TokenizerConfig;
     snapshots.next({ ...snapshots.value, mode: tokenizer.mode, port: tokenizer.port });

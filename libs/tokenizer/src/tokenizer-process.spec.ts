@@ -13,6 +13,7 @@ const TOKENIZER = {
   python: 'python3',
   handleTtlMs: 120000,
   defaultSystemPrompt: null,
+  rawPromptSpecialTokens: false,
 } as TokenizerConfig;
 
 function exitOf(child: TokenizerChild): Promise<TokenizerExit> {
@@ -115,6 +116,26 @@ describe(TokenizerProcess.name, () => {
     const second = start(options);
     await exitOf(second);
     expect(second.lastOutputLine()).toBeNull();
+  });
+
+  it('gives the process a minimal environment, without the API keys or the admin token', async () => {
+    writeFileSync(join(options.paths.modelDir, 'qwen2.5_tokenizer.py'), `process.stdout.write('environment: ' + Object.keys(process.env).sort().join(' ') + '\\n');`);
+    const saved = { keys: process.env.QWEN_API_KEYS, admin: process.env.QWEN_ADMIN_TOKEN };
+    process.env.QWEN_API_KEYS = 'sk-must-not-leak';
+    process.env.QWEN_ADMIN_TOKEN = 'admin-must-not-leak';
+    try {
+      await exitOf(start(options));
+    } finally {
+      for (const [name, value] of [['QWEN_API_KEYS', saved.keys], ['QWEN_ADMIN_TOKEN', saved.admin]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    const line = readFileSync(join(root, 'logs', 'nested', 'tokenizer.log'), 'utf8').split('\n').find((l) => l.startsWith('environment: '))!;
+    const names = line.slice('environment: '.length).split(' ');
+    expect(names).toContain('PATH');
+    expect(names).not.toContain('QWEN_API_KEYS');
+    expect(names).not.toContain('QWEN_ADMIN_TOKEN');
   });
 
   it('refuses to start when the upstream script is missing', () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { findInstallRoot } from '@qwen/config';
+import { childEnvironment } from '@qwen/supervision';
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,13 +67,14 @@ export class TokenizerProcess {
     const fd = openSync(launch.logFile, 'a');
     const outputStart = fstatSync(fd).size;
     let child: ChildProcess;
+    const env = childEnvironment(process.env); // no secrets in the child
     try {
       // detached: its own process group, so a Ctrl-C in the service's terminal (SIGINT to the whole
       // foreground group) reaches only the service, which stops the runner first and then this child.
       child =
         launch.kind === 'fork'
-          ? fork(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd, 'ipc'], execArgv: [], detached: true })
-          : spawn(launch.command, launch.args, { cwd: launch.cwd, stdio: ['ignore', fd, fd], detached: true });
+          ? fork(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd, 'ipc'], execArgv: [], detached: true })
+          : spawn(launch.command, launch.args, { cwd: launch.cwd, env, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd); // the child holds its own copy
     }

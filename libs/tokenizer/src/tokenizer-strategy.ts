@@ -53,6 +53,7 @@ const BUILTIN: TokenizerStrategy = {
   launch({ tokenizer, paths }, installRoot) {
     const args = ['--host', tokenizer.host, '--port', String(tokenizer.port), '--model-dir', resolve(paths.modelDir), '--handle-ttl-ms', String(tokenizer.handleTtlMs)];
     if (tokenizer.defaultSystemPrompt != null) args.push('--default-system-prompt', tokenizer.defaultSystemPrompt);
+    if (tokenizer.rawPromptSpecialTokens) args.push('--raw-prompt-special-tokens');
     return { kind: 'fork', command: join(installRoot, BUILTIN_TOKENIZER_ENTRY), args, cwd: installRoot, logFile: join(resolve(paths.logDir), TOKENIZER_LOG_FILE) };
   },
   register: (client, request) => client.registerOverIpc(request),

@@ -151,6 +151,7 @@ const TOKENIZER: TokenizerConfig = {
   restartMaxDelayMs: 30000,
   handleTtlMs: 120000,
   defaultSystemPrompt: null,
+  rawPromptSpecialTokens: false,
 };
 
 function optionsWith(patch: Partial<TokenizerConfig> = {}): TokenizerModuleOptions {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
+import { assertJsonDepth } from '@qwen/http';
 import type { Request } from 'express';
 import { OllamaHttpError, ollamaBadRequest } from './ollama-http-error';
 import { DEFAULT_BODY_LIMIT_BYTES } from './ollama.constants';
@@ -16,7 +17,7 @@ export interface OllamaBody<T> {
  * Reads and validates an Ollama request body. Ollama parses the body as JSON whatever the
  * Content-Type, and its documentation's examples use `curl -d '{…}'` (sent as form-urlencoded):
  * when the service's JSON body parser did not take the body, it is read here, with the same size
- * limit (`server.bodyLimit`).
+ * limit (`server.bodyLimit`) and the same depth limit (assertJsonDepth: 400).
  */
 @Injectable()
 export class OllamaRequestReader {
@@ -47,7 +48,9 @@ export class OllamaRequestReader {
       if (length > this.limitBytes) throw new OllamaHttpError(413, `request body too large (limit ${this.limitBytes} bytes)`);
       chunks.push(chunk);
     }
-    const text = Buffer.concat(chunks).toString('utf8').trim();
+    const bytes = Buffer.concat(chunks);
+    assertJsonDepth(bytes);
+    const text = bytes.toString('utf8').trim();
     if (text === '') return {};
     try {
       return JSON.parse(text) as unknown;
