@@ -4,6 +4,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -75,6 +76,12 @@ export class ModelConfig {
   @IsInt() @Min(1) requestTimeoutMs!: number;
   @IsInt() @Min(10) hangTimeoutMs!: number;
   @IsInt() @Min(0) prefillMsPerToken!: number;
+  /** Progress of a waiting request (stream comments) every this many ms. */
+  @IsInt() @Min(100) progressIntervalMs!: number;
+  /** The runner's token/s for estimates until its first footer measured it. */
+  @IsNumber() @Min(0.1) assumedTokensPerSecond!: number;
+  /** A non-streamed request that would wait longer than this before reaching the runner is refused (503 + Retry-After). */
+  @IsInt() @Min(0) nonStreamedMaxWaitMs!: number;
   @IsInt() @Min(0) stopGraceMs!: number;
   @IsInt() @Min(0) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;

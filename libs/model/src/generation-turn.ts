@@ -2,9 +2,10 @@ import { Logger } from '@nestjs/common';
 import { Clock, TimerHandle } from '@qwen/supervision';
 import type { RegisterPromptResponse, TokenizerBridge, TurnProgress } from '@qwen/tokenizer';
 import { Subscriber, Subscription } from 'rxjs';
-import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError } from './model.contract';
+import { FinishReason, GenerationEvent, GenerationProgress, GenerationRequest, GenerationTimeoutError, ModelProcessError } from './model.contract';
 import { RunnerConsole, RunnerOutput } from './runner-supervisor';
 import { StopSequenceCutter } from './stop-sequence-cutter';
+import type { TurnFacts } from './wait-estimator';
 
 /** Silence allowed after a "device is dead" line before the device is declared dead. */
 export const DEVICE_DEAD_SILENCE_MS = 3000;
@@ -45,6 +46,9 @@ export class GenerationTurn {
   private readonly typedAt: number;
   private readonly queuedMs: number;
   private firstTextAt: number | null = null;
+  /** When the tokenizer first counted a generated token (text may be held back by the stop cutter). */
+  private firstTokenAt: number | null = null;
+  private generatedTokens = 0;
   /** What the client was given (upstream tokenizer mode counts its tokens for usage). */
   private emitted = '';
   private stopHit = false;
@@ -79,6 +83,24 @@ export class GenerationTurn {
 
   get outcome(): TurnOutcome | null {
     return this.outcomeValue;
+  }
+
+  /** What the turn has done so far (for the queue's estimates). */
+  facts(): TurnFacts {
+    const generatingSince = this.firstTextAt ?? this.firstTokenAt;
+    return {
+      typedAt: this.typedAt,
+      generatingSince,
+      promptTokens: this.registration.promptTokens,
+      maxTokens: this.registration.maxTokens,
+      generatedTokens: this.generatedTokens,
+    };
+  }
+
+  /** Tells the client where the feeding of its prompt stands; nothing once it generates or has its outcome. */
+  reportPrefill(progress: GenerationProgress): void {
+    if (this.outcomeValue !== null || this.runnerReleased || this.facts().generatingSince !== null) return;
+    this.client.subscriber.next(progress);
   }
 
   /** Types the handle, then tells the client it started (a client leaving on 'start' cancels a typed line). */
@@ -177,6 +199,8 @@ export class GenerationTurn {
     if (progress.type === 'turn-start') {
       this.sendCtrlCIfWanted();
     } else if (progress.type === 'tokens') {
+      this.firstTokenAt ??= this.clock.now();
+      this.generatedTokens = progress.generated;
       this.armHangTimer();
       if (progress.limitReached) this.interrupt();
     }

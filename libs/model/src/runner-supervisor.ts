@@ -15,7 +15,7 @@ import { upstreamRunnerArgs } from './upstream-launch';
 export type RunnerPhase = 'stopped' | 'waiting-for-tokenizer' | 'loading' | 'ready' | 'restarting' | 'failed';
 
 /** The runner's state as operators see it (ModelSnapshot without the queue; `phase` never says busy). */
-export type RunnerState = Omit<ModelSnapshot, 'state' | 'queue'> & { phase: RunnerPhase };
+export type RunnerState = Omit<ModelSnapshot, 'state' | 'queue' | 'oldestWaitMs' | 'estimatedWaitMs' | 'turn'> & { phase: RunnerPhase };
 
 /** What the runner printed, as a turn in flight needs it. */
 export type RunnerOutput =

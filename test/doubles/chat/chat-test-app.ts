@@ -41,7 +41,7 @@ export async function createChatTestApp(options: ChatTestAppOptions = {}, listen
   class FakeModelModule {}
 
   const chatOptions: ChatModuleOptions = {
-    model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true },
+    model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true, nonStreamedMaxWaitMs: 60000 },
     apiKeys: options.apiKeys ?? [],
     ollama: { modelDir: null, bodyLimit: options.bodyLimit ?? '1mb' },
   };

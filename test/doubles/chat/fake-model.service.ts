@@ -117,6 +117,9 @@ export class FakeModelService {
       deviceDead: false,
       lastTokensPerSecond: null,
       queue: { length: 0, limit: 16, inFlight: 0 },
+      oldestWaitMs: null,
+      estimatedWaitMs: 0,
+      turn: null,
     };
   }
 }

@@ -18,6 +18,9 @@ export function modelSnapshot(patch: Partial<ModelSnapshot> = {}): ModelSnapshot
     deviceDead: false,
     lastTokensPerSecond: 13.28,
     queue: { length: 0, limit: 16, inFlight: 0 },
+    oldestWaitMs: null,
+    estimatedWaitMs: 0,
+    turn: null,
     ...patch,
   };
 }

@@ -19,7 +19,15 @@
  * - ties cancellation to the client: when the response's connection closes before the end, it
  *   unsubscribes, and ModelService drops the queue place or stops the generation (Ctrl-C);
  * - records the figures of the request's log line (queue wait, tokens, time to first token) on its context;
- * - at the `start` event (the request left the queue) sets the honest headers, for both dialects:
+ * - non-streamed requests carry `maxQueueWaitMs` = model.nonStreamedMaxWaitMs: one that would wait
+ *   longer is refused at once (503 + Retry-After in the dialect's shape) instead of timing out;
+ * - streams whose framing has comments (OpenAI SSE) open at the first `progress` event — the request
+ *   is accepted and waits — and get one comment per progress event (position, prompt fed, ETA: see
+ *   progressComment), so clients and proxies see bytes while the request waits; NDJSON (Ollama)
+ *   cannot carry them and opens at `start` as before;
+ * - at the `start` event (the request left the queue) sets the honest headers, for both dialects
+ *   (a stream already open gets the same facts as comments):
+ *     `X-Qwen-Queue-Wait-Ms: 1234` — how long it waited in the queue;
  *     `X-Qwen-Sampling: temperature=0.9; top_k=10` — the settings the runner loaded at start-up and
  *       uses for EVERY request (per-request sampling fields are accepted but cannot be applied);
  *       `greedy` without post_config.json, `unknown` before the first load;
@@ -32,7 +40,9 @@ import { ErrorDialects, RequestContext } from '@qwen/http';
 import { GenerationEvent, GenerationRequest, ModelService } from '@qwen/model';
 import { Observable, defer, takeUntil, tap } from 'rxjs';
 import { ClientClosedError, toChatFailure } from './chat-failure';
+import { CHAT_OPTIONS, ChatModuleOptions } from '../chat.options';
 import type { DoneEvent, StartEvent } from './generation-events';
+import { progressComment } from './progress-comment';
 import { formatSampling } from './sampling-header';
 
 /** A generation request without its id (the pipeline adds it). */
@@ -50,8 +60,13 @@ export interface CollectedGeneration {
 export interface ChatStreamWriter {
   /** Content-Type of the stream, e.g. `text/event-stream`. */
   readonly contentType: string;
-  /** At `start`, before the headers are sent; returns the first frame ('' for none). */
+  /** At `start` (the headers may already be sent: see `comment`); returns the first frame ('' for none). */
   start(event: StartEvent): string;
+  /**
+   * A line clients do not show (an SSE comment), for the progress of a waiting request. A writer
+   * without it (NDJSON has no comments) gets no progress and its stream opens at `start`.
+   */
+  comment?(text: string): string;
   /** One text delta as a frame. */
   delta(text: string): string;
   /** The closing frame(s) (finish reason, usage, `[DONE]`…). */
@@ -62,12 +77,15 @@ export interface ChatStreamWriter {
 
 const SAMPLING_HEADER = 'X-Qwen-Sampling';
 const TRUNCATED_HEADER = 'X-Qwen-Truncated-Messages';
+/** How long the request waited in the queue, ms. */
+export const QUEUE_WAIT_HEADER = 'X-Qwen-Queue-Wait-Ms';
 
 @Injectable()
 export class ChatPipeline {
   constructor(
     @Inject(ModelService) private readonly model: Pick<ModelService, 'generate' | 'snapshot'>,
     private readonly dialects: ErrorDialects,
+    @Inject(CHAT_OPTIONS) private readonly options: ChatModuleOptions,
   ) {}
 
   /**
@@ -86,17 +104,21 @@ export class ChatPipeline {
     );
   }
 
-  /** Runs the generation to its end and returns the whole text (for non-streamed answers). */
+  /**
+   * Runs the generation to its end and returns the whole text (for non-streamed answers). A request
+   * that would wait longer than model.nonStreamedMaxWaitMs is refused at once (QueueWaitTooLongError).
+   */
   collect(request: RequestContext, generation: ChatGenerationRequest): Promise<CollectedGeneration> {
+    const bounded: ChatGenerationRequest = { maxQueueWaitMs: this.options.model.nonStreamedMaxWaitMs, ...generation };
     return new Promise<CollectedGeneration>((resolve, reject) => {
       let start: StartEvent | null = null;
       let done: DoneEvent | null = null;
       const parts: string[] = [];
-      this.generate(request, generation).subscribe({
+      this.generate(request, bounded).subscribe({
         next: (event) => {
           if (event.type === 'start') start = event;
           else if (event.type === 'delta') parts.push(event.text);
-          else done = event;
+          else if (event.type === 'done') done = event;
         },
         error: reject,
         complete: () => {
@@ -115,14 +137,27 @@ export class ChatPipeline {
     return new Promise<void>((resolve, reject) => {
       this.generate(request, generation).subscribe({
         next: (event) => {
-          if (event.type === 'start') {
-            const first = writer.start(event);
-            request.openStream(writer.contentType);
-            if (first) request.write(first);
-          } else if (event.type === 'delta') {
-            request.write(writer.delta(event.text));
-          } else {
-            request.write(writer.done(event));
+          switch (event.type) {
+            case 'progress':
+              if (!writer.comment) break;
+              this.open(request, writer);
+              request.write(writer.comment(progressComment(event)));
+              break;
+            case 'start': {
+              const first = writer.start(event);
+              if (request.streaming && writer.comment) request.write(writer.comment(startComment(event)));
+              this.open(request, writer);
+              if (first) request.write(first);
+              break;
+            }
+            case 'delta':
+              request.write(writer.delta(event.text));
+              break;
+            case 'done':
+              request.write(writer.done(event));
+              break;
+            default:
+              break; // an event this pipeline does not know
           }
         },
         error: (error: unknown) => {
@@ -154,6 +189,13 @@ export class ChatPipeline {
     });
   }
 
+  /** Sends the headers of the stream (once): at the first progress event, or at `start`. */
+  private open(request: RequestContext, writer: ChatStreamWriter): void {
+    if (request.streaming) return;
+    request.setHeader(SAMPLING_HEADER, formatSampling(this.model.snapshot().sampling));
+    request.openStream(writer.contentType);
+  }
+
   private record(request: RequestContext, event: GenerationEvent): void {
     const stats = request.stats;
     if (event.type === 'start') {
@@ -161,6 +203,7 @@ export class ChatPipeline {
       stats.promptTokens = event.promptTokens;
       stats.droppedMessages = event.droppedMessages;
       request.setHeader(SAMPLING_HEADER, formatSampling(this.model.snapshot().sampling));
+      request.setHeader(QUEUE_WAIT_HEADER, String(event.queuedMs));
       if (event.droppedMessages > 0) request.setHeader(TRUNCATED_HEADER, String(event.droppedMessages));
     } else if (event.type === 'done') {
       stats.promptTokens = event.usage.promptTokens;
@@ -169,4 +212,10 @@ export class ChatPipeline {
       stats.finishReason = event.finishReason;
     }
   }
+}
+
+/** What the headers of a stream opened before `start` could not say yet. */
+function startComment(event: StartEvent): string {
+  const dropped = event.droppedMessages > 0 ? `, ${event.droppedMessages} old messages dropped to fit the context window` : '';
+  return `started: waited ${event.queuedMs} ms in the queue${dropped}`;
 }
