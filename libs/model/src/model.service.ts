@@ -18,6 +18,8 @@ interface Job {
   registration: PromptRegistration | null;
   /** Its registration's answer, once it came (the request is accepted: progress is reported from then). */
   registered: RegisterPromptResponse | null;
+  /** It was told where it stands in the queue (so it hears at once when its prompt starts to be fed). */
+  toldProgress: boolean;
   ticket: QueueTicket | null;
   /** On the runner (from typing its handle). */
   turn: GenerationTurn | null;
@@ -119,6 +121,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
         subscribedAt: this.clock.now(),
         registration: null,
         registered: null,
+        toldProgress: false,
         ticket: null,
         turn: null,
         ended: false,
@@ -136,7 +139,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
         (response) => {
           job.registered = response;
           // Accepted: a request that waits hears where it stands from now on.
-          if (job.ticket && this.queue.isWaiting(job.ticket)) this.reportQueued();
+          if (job.ticket && this.queue.isWaiting(job.ticket)) this.reportQueued((waiting) => waiting === job);
         },
         (error: unknown) => {
           if (job.ticket && this.queue.cancel(job.ticket)) this.endWithError(job, error);
@@ -200,10 +203,11 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     if (job.ended) return;
     job.ended = true;
+    const position = job.ticket ? this.queue.position(job.ticket) : -1;
     if (job.ticket && this.queue.cancel(job.ticket)) {
       if (job.registration) this.registrar.release(job.registration);
       this.publish();
-      this.reportQueued();
+      this.reportQueued((_, index) => index >= position); // those behind it moved up
     }
   }
 
@@ -259,7 +263,8 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     });
     job.turn.begin();
     this.publish();
-    this.reportPrefill();
+    // Queued → prefill is a change to tell; a request that did not wait hears on the interval.
+    if (job.toldProgress) this.reportPrefill();
     this.scheduleProgress();
   }
 
@@ -316,12 +321,13 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     return this.estimator.turnMs(registered?.promptTokens ?? 0, registered?.maxTokens ?? job.request.maxTokens ?? null);
   }
 
-  /** Tells every accepted waiting request its position and ETA (at changes and on the interval). */
-  private reportQueued(): void {
+  /** Tells the accepted waiting requests (those `which` selects) their position and ETA: at changes and on the interval. */
+  private reportQueued(which: (job: Job, index: number) => boolean = () => true): void {
     let aheadMs = this.activeRemainingMs();
     this.queue.waitingItems().forEach(({ item: job }, index) => {
       const promptTokens = job.registered?.promptTokens ?? null;
-      if (job.registered && !job.ended) {
+      if (job.registered && !job.ended && which(job, index)) {
+        job.toldProgress = true;
         job.subscriber.next({
           type: 'progress',
           phase: 'queued',
@@ -354,16 +360,20 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Keeps one timer for the next report while someone waits (in the queue or for its first text). */
   private scheduleProgress(): void {
-    if (this.progressTimer !== null) return;
-    const turn = this.active$.value?.turn;
-    const prefill = turn !== undefined && turn !== null && turn.outcome === null && turn.facts().generatingSince === null;
-    if (this.queue.length === 0 && !prefill) return;
+    if (this.progressTimer !== null || !this.progressWanted()) return;
     this.progressTimer = this.clock.setTimeout(() => {
       this.progressTimer = null;
       this.reportQueued();
       this.reportPrefill();
       this.scheduleProgress();
     }, this.options.model.progressIntervalMs);
+  }
+
+  /** Someone waits: in the queue, or on the runner for its first text. */
+  private progressWanted(): boolean {
+    const turn = this.active$.value?.turn;
+    const prefill = turn !== undefined && turn !== null && turn.outcome === null && turn.facts().generatingSince === null;
+    return this.queue.length > 0 || prefill;
   }
 
   // ---------------------------------------------------------------- state
@@ -385,6 +395,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private publish(): void {
+    if (this.progressTimer !== null && !this.progressWanted()) {
+      this.clock.clearTimeout(this.progressTimer);
+      this.progressTimer = null;
+    }
     this.snapshotSubject.next(this.compose(this.runner.state()));
   }
 }
