@@ -29,7 +29,8 @@ export type TurnOutcome = 'done' | 'failed' | 'cancelled';
 /**
  * One request on the runner, from typing its handle to the runner's next ">> " (or its exit).
  *
- * - The client gets 'start', 'delta'*, then exactly ONE terminal transition: 'done' (usage from the
+ * - The client gets 'start', 'progress'* while its prompt is fed (reportPrefill, driven by
+ *   ModelService), 'delta'*, then exactly ONE terminal transition: 'done' (usage from the
  *   tokenizer's settle), an error, or nothing when it left.
  * - Stopping (max_tokens, stop string, client gone, deadline, operator) is Ctrl-C, sent only once
  *   the runner has read the line (at ">> " a Ctrl-C does nothing): once while the prompt is read in,
