@@ -16,9 +16,13 @@ export interface GenerationRequest {
   maxTokens?: number;
   /** Up to 4 stop strings; the returned text stops right before the first one (it is not included). */
   stop?: string[];
+}
+
+/** How a caller's request may be admitted (the second argument of ModelService.generate()). */
+export interface AdmissionLimits {
   /**
-   * Refuse at once (QueueWaitTooLongError, 503 + Retry-After) when the estimated wait before this
-   * request reaches the runner is longer than this, ms; absent = wait (for streams, kept alive by progress).
+   * Refuse at once (QueueWaitTooLongError, 503 + Retry-After) when the estimated wait before the
+   * request reaches the runner is longer than this, ms; absent = wait (streams are kept alive by progress).
    */
   maxQueueWaitMs?: number;
 }

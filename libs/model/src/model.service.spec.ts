@@ -303,11 +303,11 @@ describe(ModelService.name, () => {
       await boot();
       const inFlight = ask('a').subscribe();
       await flush();
-      const refused = lastValueFrom(service.generate({ requestId: 'x', prompt: 'x', maxQueueWaitMs: 5_000 }));
+      const refused = lastValueFrom(service.generate({ requestId: 'x', prompt: 'x' }, { maxQueueWaitMs: 5_000 }));
       await expect(refused).rejects.toBeInstanceOf(QueueWaitTooLongError);
       await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 8, message: expect.stringMatching(/wait about 13 s/) });
       expect(registered).toHaveLength(1); // refused before anything was registered
-      const accepted = service.generate({ requestId: 'y', prompt: 'y', maxQueueWaitMs: 20_000 }).subscribe();
+      const accepted = service.generate({ requestId: 'y', prompt: 'y' }, { maxQueueWaitMs: 20_000 }).subscribe();
       await flush();
       expect(service.snapshot().queue.length).toBe(1);
       accepted.unsubscribe();

@@ -4,7 +4,7 @@ import { RegisterPromptResponse, TokenizerBridge, TokenizerUnavailableError } fr
 import { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import { GenerationQueue, QueueTicket } from './generation-queue';
 import { GenerationTurn } from './generation-turn';
-import { GenerationEvent, GenerationRequest, ModelSnapshot, ModelUnavailableError, QueueWaitTooLongError } from './model.contract';
+import { AdmissionLimits, GenerationEvent, GenerationRequest, ModelSnapshot, ModelUnavailableError, QueueWaitTooLongError } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { PromptRegistrar, PromptRegistration } from './prompt-registrar';
 import { RunnerPhase, RunnerState, RunnerSupervisor } from './runner-supervisor';
@@ -100,16 +100,16 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
    * place, or stops its generation with Ctrl-C). Emits 'progress'* (while it waits in the queue and
    * while its prompt is fed), 'start', 'progress'*, then 'delta'*, then 'done', then completes; or errors
    * with a ModelError / TokenizerUnavailableError / ContextLengthExceededError. With
-   * `request.maxQueueWaitMs`, a request that would wait longer is refused at once (QueueWaitTooLongError).
+   * `limits.maxQueueWaitMs`, a request that would wait longer is refused at once (QueueWaitTooLongError).
    */
-  generate(request: GenerationRequest): Observable<GenerationEvent> {
+  generate(request: GenerationRequest, limits: AdmissionLimits = {}): Observable<GenerationEvent> {
     return new Observable<GenerationEvent>((subscriber) => {
       const refusal = this.refusal();
       if (refusal) {
         subscriber.error(refusal);
         return undefined;
       }
-      const { maxQueueWaitMs } = request;
+      const { maxQueueWaitMs } = limits;
       const estimatedWaitMs = this.estimatedWaitMs();
       if (maxQueueWaitMs !== undefined && estimatedWaitMs > maxQueueWaitMs) {
         subscriber.error(new QueueWaitTooLongError(estimatedWaitMs, maxQueueWaitMs));

@@ -204,10 +204,10 @@ describe(ChatPipeline.name, () => {
       const ollama = await request(t.url).post('/api/generate').send({ model: 'qwen2.5', prompt: 'x', stream: false }).expect(503);
       expect(ollama.headers['retry-after']).toBe('30');
       expect(ollama.body).toEqual({ error: expect.stringMatching(/wait about 90 s/) });
-      expect(t.model.requests.map((r) => r.maxQueueWaitMs)).toEqual([60_000, 60_000]);
+      expect(t.model.admissions).toEqual([{ maxQueueWaitMs: 60_000 }, { maxQueueWaitMs: 60_000 }]);
       t.model.behaviour = () => fakeAnswer('streamed');
       await request(t.url).post('/v1/chat/completions').send({ model: 'm', stream: true, messages: [{ role: 'user', content: 'x' }] }).expect(200);
-      expect(t.model.requests[2].maxQueueWaitMs).toBeUndefined();
+      expect(t.model.admissions[2]).toEqual({});
     });
   });
 

@@ -19,7 +19,7 @@
  * - ties cancellation to the client: when the response's connection closes before the end, it
  *   unsubscribes, and ModelService drops the queue place or stops the generation (Ctrl-C);
  * - records the figures of the request's log line (queue wait, tokens, time to first token) on its context;
- * - non-streamed requests carry `maxQueueWaitMs` = model.nonStreamedMaxWaitMs: one that would wait
+ * - non-streamed requests are admitted with `maxQueueWaitMs` = model.nonStreamedMaxWaitMs: one that would wait
  *   longer is refused at once (503 + Retry-After in the dialect's shape) instead of timing out;
  * - streams whose framing has comments (OpenAI SSE) open at the first `progress` event — the request
  *   is accepted and waits — and get one comment per progress event (position, prompt fed, ETA: see
@@ -37,7 +37,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorDialects, RequestContext } from '@qwen/http';
-import { GenerationEvent, GenerationRequest, ModelService } from '@qwen/model';
+import { AdmissionLimits, GenerationEvent, GenerationRequest, ModelService } from '@qwen/model';
 import { Observable, defer, takeUntil, tap } from 'rxjs';
 import { ClientClosedError, toChatFailure } from './chat-failure';
 import { CHAT_OPTIONS, ChatModuleOptions } from '../chat.options';
@@ -92,8 +92,8 @@ export class ChatPipeline {
    * ModelService.generate() for this request: cold (subscribing enqueues), unsubscribed when the
    * client leaves, recording the figures of the log line, setting the honest headers at `start`.
    */
-  generate(request: RequestContext, generation: ChatGenerationRequest): Observable<GenerationEvent> {
-    return defer(() => this.model.generate({ ...generation, requestId: request.requestId })).pipe(
+  generate(request: RequestContext, generation: ChatGenerationRequest, limits: AdmissionLimits = {}): Observable<GenerationEvent> {
+    return defer(() => this.model.generate({ ...generation, requestId: request.requestId }, limits)).pipe(
       takeUntil(request.clientClosed$),
       tap({
         next: (event) => this.record(request, event),
@@ -109,12 +109,11 @@ export class ChatPipeline {
    * that would wait longer than model.nonStreamedMaxWaitMs is refused at once (QueueWaitTooLongError).
    */
   collect(request: RequestContext, generation: ChatGenerationRequest): Promise<CollectedGeneration> {
-    const bounded: ChatGenerationRequest = { maxQueueWaitMs: this.options.model.nonStreamedMaxWaitMs, ...generation };
     return new Promise<CollectedGeneration>((resolve, reject) => {
       let start: StartEvent | null = null;
       let done: DoneEvent | null = null;
       const parts: string[] = [];
-      this.generate(request, bounded).subscribe({
+      this.generate(request, generation, { maxQueueWaitMs: this.options.model.nonStreamedMaxWaitMs }).subscribe({
         next: (event) => {
           if (event.type === 'start') start = event;
           else if (event.type === 'delta') parts.push(event.text);
