@@ -27,7 +27,8 @@ function request(content: string, extra: Partial<GenerationRequest> = {}): Gener
 }
 
 async function run(model: ModelService, req: GenerationRequest): Promise<Outcome> {
-  const events = await lastValueFrom(model.generate(req).pipe(toArray()));
+  // Progress events (a queued request's position, its prompt being fed) come before `start` and are not the answer.
+  const events = (await lastValueFrom(model.generate(req).pipe(toArray()))).filter((e) => e.type !== 'progress');
   const text = events.map((e) => (e.type === 'delta' ? e.text : '')).join('');
   const done = events[events.length - 1];
   const start = events[0];

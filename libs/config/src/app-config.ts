@@ -94,6 +94,12 @@ export class ModelConfig {
   @Env('QWEN_ANSWER_RESERVE_TOKENS', 'int') @IsInt() @Min(1) answerReserveTokens!: number;
   /** Most prompt tokens wanted, a bound on time to first token (old turns are dropped to meet it); 0 = the whole window. */
   @Env('QWEN_PROMPT_BUDGET_TOKENS', 'int') @IsInt() @Min(0) promptBudgetTokens!: number;
+  /** Progress of a waiting request (stream comments) every this many ms. */
+  @IsInt() @Min(100) progressIntervalMs!: number;
+  /** The runner's token/s for estimates until its first footer measured it. */
+  @IsNumber() @Min(0.1) assumedTokensPerSecond!: number;
+  /** A non-streamed request that would wait longer than this before reaching the runner is refused (503 + Retry-After). */
+  @IsInt() @Min(0) nonStreamedMaxWaitMs!: number;
   @IsInt() @Min(0) stopGraceMs!: number;
   @IsInt() @Min(0) restartInitialDelayMs!: number;
   @IsInt() @Min(0) restartMaxDelayMs!: number;

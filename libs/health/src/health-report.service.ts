@@ -28,6 +28,10 @@ export interface HealthReport {
     tokenizer: ComponentHealth;
     model: ComponentHealth;
     queue: ModelSnapshot['queue'];
+    /** The oldest wait in the queue and the wait a request admitted now would have, ms (estimated). */
+    waiting: Pick<ModelSnapshot, 'oldestWaitMs' | 'estimatedWaitMs'>;
+    /** The request on the runner: phase (prefill/generating) and progress; null when idle. */
+    turn: ModelSnapshot['turn'];
     npu: ComponentHealth;
     service: { uptimeSeconds: number; version: string; pid: number; node: string };
   };
@@ -47,10 +51,13 @@ export class HealthReportService {
 
   async report(): Promise<HealthReport> {
     const [tokenizer, model, npu] = await Promise.all([this.tokenizer.check('tokenizer'), this.model.check('model'), this.npu.check('npu')]);
+    const snapshot = this.modelService.snapshot();
     const details = {
       tokenizer: component(tokenizer.tokenizer),
       model: component(model.model),
-      queue: this.modelService.snapshot().queue,
+      queue: snapshot.queue,
+      waiting: { oldestWaitMs: snapshot.oldestWaitMs, estimatedWaitMs: snapshot.estimatedWaitMs },
+      turn: snapshot.turn,
       npu: component(npu.npu),
       service: { uptimeSeconds: this.process.uptimeSeconds(), version: this.options.version ?? 'unknown', pid: process.pid, node: process.version },
     };

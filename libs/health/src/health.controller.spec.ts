@@ -78,6 +78,15 @@ describe(HealthController.name, () => {
       expect(ready.body).toMatchObject({ status: 'ok', info: { tokenizer: { status: 'up' }, model: { status: 'up', state: 'ready' } } });
     });
 
+    it('shows the oldest wait, the estimated wait and the phase and progress of the turn on the runner', async () => {
+      const turn = { phase: 'prefill' as const, promptTokens: 700, fedEstimate: 280, generatedTokens: 0, maxTokens: 324, elapsedMs: 20_000 };
+      model.current = modelSnapshot({ state: 'busy', queue: { length: 2, limit: 16, inFlight: 1 }, oldestWaitMs: 4500, estimatedWaitMs: 61_000, turn });
+      const res = await request(app.getHttpServer()).get('/health').expect(200);
+      expect(res.body.details.queue).toEqual({ length: 2, limit: 16, inFlight: 1 });
+      expect(res.body.details.waiting).toEqual({ oldestWaitMs: 4500, estimatedWaitMs: 61_000 });
+      expect(res.body.details.turn).toEqual(turn);
+    });
+
     type Row = [string, Partial<ModelSnapshot>, Partial<TokenizerSnapshot>, 'ok' | 'degraded' | 'down', number, RegExp | null];
     const rows: Row[] = [
       ['busy with room in the queue', { state: 'busy', queue: { length: 3, limit: 16, inFlight: 1 } }, {}, 'ok', 200, null],

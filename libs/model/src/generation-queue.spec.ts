@@ -52,6 +52,19 @@ describe(GenerationQueue.name, () => {
     expect(q.next()).toBeUndefined();
   });
 
+  it('lists the waiting items oldest first with when each arrived', () => {
+    const q = queue();
+    q.enqueue('a');
+    jest.advanceTimersByTime(250);
+    q.enqueue('b');
+    expect(q.waitingItems()).toEqual([
+      { item: 'a', enqueuedAt: 1_000_000 },
+      { item: 'b', enqueuedAt: 1_000_250 },
+    ]);
+    q.next();
+    expect(q.waitingItems().map((w) => w.item)).toEqual(['b']);
+  });
+
   it('counts the item in flight from next() to complete()', () => {
     const q = queue();
     q.enqueue('a');

@@ -95,6 +95,11 @@ export class GenerationQueue<T> {
     return -1;
   }
 
+  /** The waiting items, oldest first, with when each was enqueued. */
+  waitingItems(): Array<{ item: T; enqueuedAt: number }> {
+    return [...this.waiting].map(([ticket, entry]) => ({ item: entry.item, enqueuedAt: ticket.enqueuedAt }));
+  }
+
   /** The head, without taking it. */
   peek(): T | undefined {
     for (const entry of this.waiting.values()) return entry.item;

@@ -2,10 +2,11 @@ import { Logger } from '@nestjs/common';
 import { Clock, TimerHandle } from '@qwen/supervision';
 import type { RegisterPromptResponse, TokenizerBridge, TurnProgress } from '@qwen/tokenizer';
 import { Subscriber, Subscription } from 'rxjs';
-import { FinishReason, GenerationEvent, GenerationRequest, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
+import { FinishReason, GenerationEvent, GenerationProgress, GenerationRequest, GenerationTimeoutError, ModelProcessError, ModelUnavailableError } from './model.contract';
 import { PrintedTextVerifier } from './printed-text-verifier';
 import { RunnerConsole, RunnerOutput } from './runner-supervisor';
 import { StopSequenceCutter } from './stop-sequence-cutter';
+import type { TurnFacts } from './wait-estimator';
 
 /** Milliseconds the runner needs to read `promptTokens` at `tokensPerSecond` (no batched prefill: one token at a time). */
 export function expectedPrefillMs(promptTokens: number, tokensPerSecond: number): number {
@@ -39,7 +40,8 @@ export type TurnOutcome = 'done' | 'failed' | 'cancelled';
 /**
  * One request on the runner, from typing its handle to the runner's next ">> " (or its exit).
  *
- * - The client gets 'start', 'delta'*, then exactly ONE terminal transition: 'done' (usage from the
+ * - The client gets 'start', 'progress'* while its prompt is fed (reportPrefill, driven by
+ *   ModelService), 'delta'*, then exactly ONE terminal transition: 'done' (usage from the
  *   tokenizer's settle), an error, or nothing when it left.
  * - Stopping (max_tokens, stop string, client gone, deadline, operator) is Ctrl-C, sent only once
  *   the runner has read the line (at ">> " a Ctrl-C does nothing): once while the prompt is read in,
@@ -69,6 +71,9 @@ export class GenerationTurn {
   private readonly typedAt: number;
   private readonly queuedMs: number;
   private firstTextAt: number | null = null;
+  /** When the tokenizer first counted a generated token (text may be held back by the stop cutter). */
+  private firstTokenAt: number | null = null;
+  private generatedTokens = 0;
   /** What the client was given (upstream tokenizer mode counts its tokens for usage). */
   private emitted = '';
   private stopHit = false;
@@ -104,6 +109,24 @@ export class GenerationTurn {
 
   get outcome(): TurnOutcome | null {
     return this.outcomeValue;
+  }
+
+  /** What the turn has done so far (for the queue's estimates). */
+  facts(): TurnFacts {
+    const generatingSince = this.firstTextAt ?? this.firstTokenAt;
+    return {
+      typedAt: this.typedAt,
+      generatingSince,
+      promptTokens: this.registration.promptTokens,
+      maxTokens: this.registration.maxTokens,
+      generatedTokens: this.generatedTokens,
+    };
+  }
+
+  /** Tells the client where the feeding of its prompt stands; nothing once it generates or has its outcome. */
+  reportPrefill(progress: GenerationProgress): void {
+    if (this.outcomeValue !== null || this.runnerReleased || this.facts().generatingSince !== null) return;
+    this.client.subscriber.next(progress);
   }
 
   /** Types the handle, then tells the client it started (a client leaving on 'start' cancels a typed line). */
@@ -241,6 +264,8 @@ export class GenerationTurn {
       if (progress.printedTextReported) this.verifier ??= new PrintedTextVerifier();
       this.sendCtrlCIfWanted();
     } else if (progress.type === 'tokens') {
+      this.firstTokenAt ??= this.clock.now();
+      this.generatedTokens = progress.generated;
       this.armHangTimer();
       if (progress.limitReached) this.interrupt();
     }

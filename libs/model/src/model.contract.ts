@@ -30,6 +30,15 @@ export interface GenerationRequest {
   stop?: string[];
 }
 
+/** How a caller's request may be admitted (the second argument of ModelService.generate()). */
+export interface AdmissionLimits {
+  /**
+   * Refuse at once (QueueWaitTooLongError, 503 + Retry-After) when the estimated wait before the
+   * request reaches the runner is longer than this, ms; absent = wait (streams are kept alive by progress).
+   */
+  maxQueueWaitMs?: number;
+}
+
 export type FinishReason = 'stop' | 'length';
 
 export interface GenerationUsage {
@@ -50,7 +59,27 @@ export interface GenerationTimings {
   totalMs: number;
 }
 
+/**
+ * Where a request stands before its first text (seam W3): emitted when it is accepted into the queue,
+ * when its position changes, when its prompt starts to be fed, and every model.progressIntervalMs
+ * meanwhile. Figures come from measured rates (the runner's token/s, model.assumedTokensPerSecond
+ * until measured). Consumers that do not know it ignore it.
+ */
+export interface GenerationProgress {
+  type: 'progress';
+  phase: 'queued' | 'prefill';
+  /** 1 = next to reach the runner (queued only). */
+  position: number | null;
+  promptTokens: number | null;
+  /** Prompt tokens fed so far, estimated from the elapsed time × the measured rate (prefill only). */
+  fedEstimate: number | null;
+  /** Estimated ms until the first text of this request. */
+  etaMs: number | null;
+}
+
 export type GenerationEvent =
+  /** Waiting in the queue or while its prompt is fed (see GenerationProgress). */
+  | GenerationProgress
   /** The runner took the request (it left the queue). */
   | {
       type: 'start';
@@ -106,6 +135,12 @@ export interface ModelSnapshot {
   queue: { length: number; limit: number; inFlight: number };
   /** The prompt limits in force and the last prompt that reached the runner (conversations re-feed the whole transcript). */
   prompt: PromptFigures;
+  /** How long the oldest waiting request has waited, ms (null: none waits). */
+  oldestWaitMs: number | null;
+  /** Estimated ms before a request admitted now would reach the runner (0 when idle). */
+  estimatedWaitMs: number;
+  /** The request on the runner, null when idle. */
+  turn: TurnStatus | null;
 }
 
 export interface PromptFigures {
@@ -119,9 +154,21 @@ export interface PromptFigures {
   lastExpectedPrefillMs: number | null;
 }
 
+/** The request on the runner: its phase and progress (for /health and /metrics). */
+export interface TurnStatus {
+  phase: 'prefill' | 'generating';
+  promptTokens: number;
+  /** Prompt tokens fed, estimated (= promptTokens once generating). */
+  fedEstimate: number;
+  generatedTokens: number;
+  maxTokens: number;
+  /** Since its handle was typed, ms. */
+  elapsedMs: number;
+}
+
 /** Base class: every error ModelService.generate() can emit. The HTTP layer maps them. */
 export abstract class ModelError extends Error {
-  abstract readonly kind: 'queue-full' | 'unavailable' | 'process-failed' | 'timeout' | 'queue-timeout';
+  abstract readonly kind: 'queue-full' | 'unavailable' | 'process-failed' | 'timeout' | 'queue-timeout' | 'queue-wait-too-long';
   /** Seconds a client should wait before retrying, when that is meaningful. */
   readonly retryAfterSeconds: number | null = null;
 }
@@ -164,6 +211,21 @@ export class QueueTimeoutError extends ModelError {
   constructor(waitedMs: number) {
     super(`the request waited ${Math.round(waitedMs / 1000)} s in the queue without reaching the model`);
     this.name = 'QueueTimeoutError';
+  }
+}
+
+/** A request that may not wait long (not streamed) would wait longer than allowed: refused at once. HTTP 503 with Retry-After. */
+export class QueueWaitTooLongError extends ModelError {
+  readonly kind = 'queue-wait-too-long' as const;
+  override readonly retryAfterSeconds: number;
+  constructor(estimatedWaitMs: number, limitMs: number) {
+    super(
+      `the server is busy: this request would wait about ${Math.ceil(estimatedWaitMs / 1000)} s before the model reaches it ` +
+        `(limit ${Math.round(limitMs / 1000)} s for a non-streamed request); retry later or stream the answer`,
+    );
+    this.name = 'QueueWaitTooLongError';
+    // By then the queue ahead has shrunk to about the limit.
+    this.retryAfterSeconds = Math.max(1, Math.ceil((estimatedWaitMs - limitMs) / 1000));
   }
 }
 

@@ -6,7 +6,7 @@ import { FakeRunner, FakeRunnerProcess } from '../../../test/doubles/fake-runner
 import { BYTE_BY_BYTE, WHOLE, decodePieces, randomCutting, readCapture, segmentsAtPrompts } from '../../../test/fixtures/captures/capture-replay';
 import { flushPromises as flush, ManualClock } from '../../../test/doubles/manual-clock';
 import { deviceDeadBurst, logRecord, startupStream, turnStream } from '../../../test/fixtures/runner-output';
-import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError, QueueFullError } from './model.contract';
+import { GenerationEvent, GenerationTimeoutError, ModelProcessError, ModelUnavailableError, QueueFullError, QueueWaitTooLongError } from './model.contract';
 import { ModelModuleOptions } from './model.options';
 import { ModelService } from './model.service';
 import { PromptRegistrar } from './prompt-registrar';
@@ -27,6 +27,9 @@ const modelConfig: ModelConfig = {
   prefillMsPerToken: 100,
   answerReserveTokens: 16,
   promptBudgetTokens: 0,
+  progressIntervalMs: 5000,
+  assumedTokensPerSecond: 10,
+  nonStreamedMaxWaitMs: 60000,
   stopGraceMs: 1000,
   restartInitialDelayMs: 1000,
   restartMaxDelayMs: 8000,
@@ -247,6 +250,73 @@ describe(ModelService.name, () => {
     expect(runners[1].written).toEqual(['qh-2\n']);
     runners[1].print(turnStream('b'));
     expect((await waiting).pop()).toMatchObject({ type: 'done', finishReason: 'stop' });
+  });
+
+  describe('progress of waiting requests', () => {
+    // 10 tokens/s assumed until a footer measured the runner; 100 answer tokens assumed; 30 prompt tokens each.
+    const progress = (e: GenerationEvent) => e.type === 'progress';
+
+    it('tells a queued request its position and ETA when accepted and on the interval, then at once when its prompt is fed', async () => {
+      const runner = await boot();
+      const first = lastValueFrom(ask('a').pipe(toArray()));
+      const second = lastValueFrom(ask('b').pipe(toArray()));
+      const seen: GenerationEvent[] = [];
+      const watcher = service.generate({ requestId: 'c', messages: [{ role: 'user', content: 'c' }] }).subscribe({ next: (e) => seen.push(e) });
+      await flush();
+      // 'a' on the runner: 30 prompt + 100 answer tokens at 10/s = 13 s; 'b' then needs 3 s for its prompt.
+      expect(seen).toEqual([{ type: 'progress', phase: 'queued', position: 2, promptTokens: 30, fedEstimate: null, etaMs: 13_000 + 13_000 + 3_000 }]);
+      await clock.advance(5_000);
+      // 50 tokens' worth of time fed 'a''s prompt (never counted whole before text): 1 + 100 tokens left.
+      expect(seen.at(-1)).toEqual({ type: 'progress', phase: 'queued', position: 2, promptTokens: 30, fedEstimate: null, etaMs: 10_100 + 13_000 + 3_000 });
+      watcher.unsubscribe();
+      await flush();
+      runner.print(turnStream('a'));
+      const a = await first;
+      // 'a' never waited: it heard of its prefill on the interval only.
+      expect(a.filter(progress)).toEqual([{ type: 'progress', phase: 'prefill', position: null, promptTokens: 30, fedEstimate: 29, etaMs: 100 }]);
+      expect(a.map((e) => e.type)).toEqual(['start', 'progress', 'delta', 'done']);
+      await flush();
+      runner.print('b');
+      await clock.advance(5_000); // generating: nothing more to report
+      runner.print(turnStream(''));
+      const b = await second;
+      expect(b.map((e) => e.type)).toEqual(['progress', 'progress', 'start', 'progress', 'delta', 'done']);
+      expect(b[0]).toMatchObject({ phase: 'queued', position: 1 });
+      // Its prompt starts to be fed: told at once, at the rate the runner's footer measured (13.28 tokens/s).
+      expect(b[3]).toEqual({ type: 'progress', phase: 'prefill', position: null, promptTokens: 30, fedEstimate: 0, etaMs: Math.round(30_000 / 13.28) });
+    });
+
+    it('shows the oldest wait, the estimated wait and the phase and progress of the turn in the snapshot', async () => {
+      const runner = await boot();
+      expect(service.snapshot()).toMatchObject({ oldestWaitMs: null, estimatedWaitMs: 0, turn: null });
+      const subscriptions = [ask('a').subscribe(), ask('b').subscribe()];
+      await flush();
+      await clock.advance(2_000);
+      expect(service.snapshot()).toMatchObject({
+        oldestWaitMs: 2_000,
+        estimatedWaitMs: 11_000 + 13_000,
+        turn: { phase: 'prefill', promptTokens: 30, fedEstimate: 20, generatedTokens: 0, maxTokens: 994, elapsedMs: 2_000 },
+      });
+      runner.print('a');
+      events.next({ type: 'tokens', handle: 'qh-1', generated: 4, limitReached: false });
+      expect(service.snapshot().turn).toMatchObject({ phase: 'generating', fedEstimate: 30, generatedTokens: 4 });
+      subscriptions.forEach((s) => s.unsubscribe());
+    });
+
+    it('refuses at once a request that would wait longer than its maxQueueWaitMs, Retry-After when the queue will have shrunk', async () => {
+      await boot();
+      const inFlight = ask('a').subscribe();
+      await flush();
+      const refused = lastValueFrom(service.generate({ requestId: 'x', prompt: 'x' }, { maxQueueWaitMs: 5_000 }));
+      await expect(refused).rejects.toBeInstanceOf(QueueWaitTooLongError);
+      await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 8, message: expect.stringMatching(/wait about 13 s/) });
+      expect(registered).toHaveLength(1); // refused before anything was registered
+      const accepted = service.generate({ requestId: 'y', prompt: 'y' }, { maxQueueWaitMs: 20_000 }).subscribe();
+      await flush();
+      expect(service.snapshot().queue.length).toBe(1);
+      accepted.unsubscribe();
+      inFlight.unsubscribe();
+    });
   });
 
   describe('prompt registration', () => {

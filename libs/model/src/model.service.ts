@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Clock, waitFor } from '@qwen/supervision';
+import { Clock, TimerHandle, waitFor } from '@qwen/supervision';
 import { RegisterPromptResponse, TokenizerBridge, TokenizerUnavailableError } from '@qwen/tokenizer';
 import { BehaviorSubject, Observable, Subscriber, Subscription } from 'rxjs';
 import { GenerationQueue, QueueTicket } from './generation-queue';
 import { expectedPrefillMs, GenerationTurn } from './generation-turn';
-import { GenerationEvent, GenerationRequest, ModelSnapshot, ModelUnavailableError } from './model.contract';
+import { AdmissionLimits, GenerationEvent, GenerationRequest, ModelSnapshot, ModelUnavailableError, QueueWaitTooLongError } from './model.contract';
 import { MODEL_OPTIONS, ModelModuleOptions } from './model.options';
 import { PromptRegistrar, PromptRegistration } from './prompt-registrar';
 import { RunnerPhase, RunnerState, RunnerSupervisor } from './runner-supervisor';
+import { WaitEstimator } from './wait-estimator';
 
 /** The runner's prompt reading rate before it measured one (no batched prefill: ~14 tokens/s on the LLM-8850). */
 export const NOMINAL_PREFILL_TOKENS_PER_SECOND = 14;
@@ -20,6 +21,10 @@ interface Job {
   readonly subscriber: Subscriber<GenerationEvent>;
   readonly subscribedAt: number;
   registration: PromptRegistration | null;
+  /** Its registration's answer, once it came (the request is accepted: progress is reported from then). */
+  registered: RegisterPromptResponse | null;
+  /** It was told where it stands in the queue (so it hears at once when its prompt starts to be fed). */
+  toldProgress: boolean;
   ticket: QueueTicket | null;
   /** On the runner (from typing its handle). */
   turn: GenerationTurn | null;
@@ -40,6 +45,9 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   /** The request taken from the queue, until its turn is closed. */
   private readonly active$ = new BehaviorSubject<Job | null>(null);
   private readonly runnerStates: Subscription;
+  private readonly estimator: WaitEstimator;
+  /** The next progress report to the waiting requests and the turn in prefill. */
+  private progressTimer: TimerHandle | null = null;
   private options: ModelModuleOptions;
   private accepting = true;
   /** The last prompt typed into the runner, for /health. */
@@ -53,11 +61,15 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly clock: Clock,
   ) {
     this.options = options;
+    this.estimator = new WaitEstimator(() => this.runner.state().lastTokensPerSecond ?? this.options.model.assumedTokensPerSecond);
     this.queue = new GenerationQueue<Job>({
       maxLength: options.model.queueMaxLength,
       maxWaitMs: options.model.queueMaxWaitMs,
       clock,
-      onTimeout: (job, error) => this.endQueued(job, error),
+      onTimeout: (job, error) => {
+        this.endQueued(job, error);
+        this.reportQueued();
+      },
     });
     this.snapshotSubject = new BehaviorSubject<ModelSnapshot>(this.compose(runner.state()));
     let previous: RunnerPhase = runner.state().phase;
@@ -85,22 +97,42 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     await this.shutdown({ force: true });
+    this.clock.clearTimeout(this.progressTimer);
+    this.progressTimer = null;
     this.runnerStates.unsubscribe();
   }
 
   /**
    * Cold Observable: subscribing enqueues the request; unsubscribing cancels it (drops its queue
-   * place, or stops its generation with Ctrl-C). Emits 'start', then 'delta'*, then 'done', then
-   * completes; or errors with a ModelError / TokenizerUnavailableError / ContextLengthExceededError.
+   * place, or stops its generation with Ctrl-C). Emits 'progress'* (while it waits in the queue and
+   * while its prompt is fed), 'start', 'progress'*, then 'delta'*, then 'done', then completes; or errors
+   * with a ModelError / TokenizerUnavailableError / ContextLengthExceededError. With
+   * `limits.maxQueueWaitMs`, a request that would wait longer is refused at once (QueueWaitTooLongError).
    */
-  generate(request: GenerationRequest): Observable<GenerationEvent> {
+  generate(request: GenerationRequest, limits: AdmissionLimits = {}): Observable<GenerationEvent> {
     return new Observable<GenerationEvent>((subscriber) => {
       const refusal = this.refusal();
       if (refusal) {
         subscriber.error(refusal);
         return undefined;
       }
-      const job: Job = { request, subscriber, subscribedAt: this.clock.now(), registration: null, ticket: null, turn: null, ended: false };
+      const { maxQueueWaitMs } = limits;
+      const estimatedWaitMs = this.estimatedWaitMs();
+      if (maxQueueWaitMs !== undefined && estimatedWaitMs > maxQueueWaitMs) {
+        subscriber.error(new QueueWaitTooLongError(estimatedWaitMs, maxQueueWaitMs));
+        return undefined;
+      }
+      const job: Job = {
+        request,
+        subscriber,
+        subscribedAt: this.clock.now(),
+        registration: null,
+        registered: null,
+        toldProgress: false,
+        ticket: null,
+        turn: null,
+        ended: false,
+      };
       try {
         job.ticket = this.queue.enqueue(job); // a refused request registers nothing
       } catch (error) {
@@ -111,9 +143,16 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       const registration = this.registrar.register(request, this.contextWindow(), { answerReserveTokens, promptBudgetTokens });
       job.registration = registration;
       // A prompt that cannot fit fails at once, before it waits in the queue.
-      registration.response.catch((error: unknown) => {
-        if (job.ticket && this.queue.cancel(job.ticket)) this.endWithError(job, error);
-      });
+      registration.response.then(
+        (response) => {
+          job.registered = response;
+          // Accepted: a request that waits hears where it stands from now on.
+          if (job.ticket && this.queue.isWaiting(job.ticket)) this.reportQueued((waiting) => waiting === job);
+        },
+        (error: unknown) => {
+          if (job.ticket && this.queue.cancel(job.ticket)) this.endWithError(job, error);
+        },
+      );
       this.publish();
       this.pump();
       return () => this.cancel(job);
@@ -172,9 +211,11 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     if (job.ended) return;
     job.ended = true;
+    const position = job.ticket ? this.queue.position(job.ticket) : -1;
     if (job.ticket && this.queue.cancel(job.ticket)) {
       if (job.registration) this.registrar.release(job.registration);
       this.publish();
+      this.reportQueued((_, index) => index >= position); // those behind it moved up
     }
   }
 
@@ -205,6 +246,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     if (!job) return;
     this.active$.next(job);
     this.publish();
+    this.reportQueued();
     void this.run(job);
   }
 
@@ -231,9 +273,14 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     });
     job.turn.begin();
     this.publish();
+    // Queued → prefill is a change to tell; a request that did not wait hears on the interval.
+    if (job.toldProgress) this.reportPrefill();
+    this.scheduleProgress();
   }
 
   private afterTurn(): void {
+    const turn = this.active$.value?.turn;
+    if (turn?.outcome === 'done') this.estimator.recordAnswer(turn.facts().generatedTokens);
     this.queue.complete();
     this.active$.next(null);
     this.publish();
@@ -263,13 +310,94 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     await this.runner.stop();
   }
 
+  // ---------------------------------------------------------------- progress
+
+  /** Estimated ms before a request admitted now reaches the runner. */
+  private estimatedWaitMs(): number {
+    const waiting = this.queue.waitingItems();
+    return this.activeRemainingMs() + waiting.reduce((sum, { item }) => sum + this.jobMs(item), 0);
+  }
+
+  /** The turn on the runner (or about to be): ms until it ends. */
+  private activeRemainingMs(): number {
+    const active = this.active$.value;
+    if (!active) return 0;
+    if (active.turn) return this.estimator.remainingMs(this.estimator.status(active.turn.facts(), this.clock.now()));
+    return this.jobMs(active);
+  }
+
+  private jobMs(job: Job): number {
+    const registered = job.registered;
+    return this.estimator.turnMs(registered?.promptTokens ?? 0, registered?.maxTokens ?? job.request.maxTokens ?? null);
+  }
+
+  /** Tells the accepted waiting requests (those `which` selects) their position and ETA: at changes and on the interval. */
+  private reportQueued(which: (job: Job, index: number) => boolean = () => true): void {
+    let aheadMs = this.activeRemainingMs();
+    this.queue.waitingItems().forEach(({ item: job }, index) => {
+      const promptTokens = job.registered?.promptTokens ?? null;
+      if (job.registered && !job.ended && which(job, index)) {
+        job.toldProgress = true;
+        job.subscriber.next({
+          type: 'progress',
+          phase: 'queued',
+          position: index + 1,
+          promptTokens,
+          fedEstimate: null,
+          etaMs: aheadMs + this.estimator.msFor(promptTokens ?? 0),
+        });
+      }
+      aheadMs += this.jobMs(job);
+    });
+    this.scheduleProgress();
+  }
+
+  /** Tells the request on the runner how far the feeding of its prompt went. */
+  private reportPrefill(): void {
+    const turn = this.active$.value?.turn;
+    if (!turn) return;
+    const status = this.estimator.status(turn.facts(), this.clock.now());
+    if (status.phase !== 'prefill') return;
+    turn.reportPrefill({
+      type: 'progress',
+      phase: 'prefill',
+      position: null,
+      promptTokens: status.promptTokens,
+      fedEstimate: status.fedEstimate,
+      etaMs: this.estimator.msFor(status.promptTokens - status.fedEstimate),
+    });
+  }
+
+  /** Keeps one timer for the next report while someone waits (in the queue or for its first text). */
+  private scheduleProgress(): void {
+    if (this.progressTimer !== null || !this.progressWanted()) return;
+    this.progressTimer = this.clock.setTimeout(() => {
+      this.progressTimer = null;
+      this.reportQueued();
+      this.reportPrefill();
+      this.scheduleProgress();
+    }, this.options.model.progressIntervalMs);
+  }
+
+  /** Someone waits: in the queue, or on the runner for its first text. */
+  private progressWanted(): boolean {
+    const turn = this.active$.value?.turn;
+    const prefill = turn !== undefined && turn !== null && turn.outcome === null && turn.facts().generatingSince === null;
+    return this.queue.length > 0 || prefill;
+  }
+
   // ---------------------------------------------------------------- state
 
   private compose(state: RunnerState): ModelSnapshot {
     const { phase, ...rest } = state;
     const active = this.active$.value;
+    const now = this.clock.now();
+    const oldest = this.queue.waitingItems()[0];
     return {
       ...rest,
+      oldestWaitMs: oldest ? now - oldest.enqueuedAt : null,
+      estimatedWaitMs: this.estimatedWaitMs(),
+      turn: active?.turn ? this.estimator.status(active.turn.facts(), now) : null,
       state: phase === 'ready' && active ? 'busy' : phase,
       // In flight = on the runner (its handle typed), not while its prompt is still being registered.
       queue: { length: this.queue.length, limit: this.options.model.queueMaxLength, inFlight: active?.turn ? 1 : 0 },
@@ -288,6 +416,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private publish(): void {
+    if (this.progressTimer !== null && !this.progressWanted()) {
+      this.clock.clearTimeout(this.progressTimer);
+      this.progressTimer = null;
+    }
     this.snapshotSubject.next(this.compose(this.runner.state()));
   }
 }

@@ -26,7 +26,7 @@ export const DEVICE_DEAD_HINT = 'Only a reboot of the machine brings the card ba
 export type RunnerPhase = 'stopped' | 'waiting-for-tokenizer' | 'loading' | 'ready' | 'restarting' | 'failed';
 
 /** The runner's state as operators see it (ModelSnapshot without the queue; `phase` never says busy). */
-export type RunnerState = Omit<ModelSnapshot, 'state' | 'queue' | 'prompt'> & { phase: RunnerPhase };
+export type RunnerState = Omit<ModelSnapshot, 'state' | 'queue' | 'prompt' | 'oldestWaitMs' | 'estimatedWaitMs' | 'turn'> & { phase: RunnerPhase };
 
 /** What the runner printed, as a turn in flight needs it. */
 export type RunnerOutput =

@@ -43,7 +43,7 @@ export async function createChatTestApp(options: ChatTestAppOptions = {}, listen
   class FakeModelModule {}
 
   const chatOptions: ChatModuleOptions = {
-    model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true },
+    model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct', 'qwen2.5:1.5b'], acceptAnyModelName: options.acceptAnyModelName ?? true, nonStreamedMaxWaitMs: 60000 },
     apiKeys: options.apiKeys ?? [],
     structuredOutputRetries: options.structuredOutputRetries ?? 1,
     ollama: { modelDir: null, bodyLimit: options.bodyLimit ?? '1mb', version: '0.6.4' },

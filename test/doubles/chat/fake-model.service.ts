@@ -1,5 +1,5 @@
 import { UPSTREAM_POST_CONFIG } from '../../fixtures/runner-output';
-import type { FinishReason, GenerationEvent, GenerationRequest, ModelSnapshot } from '@qwen/model';
+import type { AdmissionLimits, FinishReason, GenerationEvent, GenerationRequest, ModelSnapshot } from '@qwen/model';
 import { Observable } from 'rxjs';
 
 export interface FakeAnswerOptions {
@@ -39,6 +39,8 @@ export type FakeBehaviour = (request: GenerationRequest) => GenerationEvent[] | 
  */
 export class FakeModelService {
   readonly requests: GenerationRequest[] = [];
+  /** The admission limits of each request, in the same order. */
+  readonly admissions: AdmissionLimits[] = [];
   /** Ids of requests whose subscriber unsubscribed before the Observable ended (the client left). */
   readonly cancelled: string[] = [];
   behaviour: FakeBehaviour = (request) => fakeAnswer(lastUserText(request));
@@ -46,9 +48,10 @@ export class FakeModelService {
   private cancelWaiters: Array<(id: string) => void> = [];
   private requestWaiters: Array<(request: GenerationRequest) => void> = [];
 
-  generate(request: GenerationRequest): Observable<GenerationEvent> {
+  generate(request: GenerationRequest, limits: AdmissionLimits = {}): Observable<GenerationEvent> {
     return new Observable<GenerationEvent>((subscriber) => {
       this.requests.push(request);
+      this.admissions.push(limits);
       for (const waiter of this.requestWaiters.splice(0)) waiter(request);
       let ended = false;
       const result = this.behaviour(request);
@@ -118,6 +121,9 @@ export class FakeModelService {
       lastTokensPerSecond: null,
       queue: { length: 0, limit: 16, inFlight: 0 },
       prompt: { budgetTokens: 1024, answerReserveTokens: 256, lastPromptTokens: null, lastExpectedPrefillMs: null },
+      oldestWaitMs: null,
+      estimatedWaitMs: 0,
+      turn: null,
     };
   }
 }

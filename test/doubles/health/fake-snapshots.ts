@@ -19,6 +19,9 @@ export function modelSnapshot(patch: Partial<ModelSnapshot> = {}): ModelSnapshot
     lastTokensPerSecond: 13.28,
     queue: { length: 0, limit: 16, inFlight: 0 },
     prompt: { budgetTokens: 1024, answerReserveTokens: 256, lastPromptTokens: 600, lastExpectedPrefillMs: 45_180 },
+    oldestWaitMs: null,
+    estimatedWaitMs: 0,
+    turn: null,
     ...patch,
   };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GenerationEvent, GenerationRequest, ModelService } from '@qwen/model';
+import { AdmissionLimits, GenerationEvent, GenerationRequest, ModelService } from '@qwen/model';
 import type { ChatMessage } from '@qwen/tokenizer';
 import {
   JsonValueEndDetector,
@@ -23,6 +23,8 @@ export interface AnswerDelivery {
    * False: a structured answer's text is emitted only once it validated, so it can be retried.
    */
   streamed: boolean;
+  /** Admission limits for the model's queue (a non-streamed answer is refused when it would wait too long). */
+  limits?: AdmissionLimits;
 }
 
 type ModelDone = Extract<GenerationEvent, { type: 'done' }>;
@@ -119,7 +121,7 @@ export class AssistantTurn {
       };
 
       subscriptions.add(
-        this.model.generate(shaped).subscribe({
+        this.model.generate(shaped, delivery.limits).subscribe({
           next: (event) => {
             switch (event.type) {
               case 'start':

@@ -12,6 +12,7 @@ function ollamaStatusOf(failure: ChatFailure): number {
   switch (failure.kind) {
     case 'queue-full':
     case 'queue-timeout':
+    case 'queue-wait-too-long':
     case 'unavailable':
     case 'tokenizer-unavailable':
       return 503;

@@ -12,6 +12,8 @@ export function ndjsonLine(value: unknown): string {
 /**
  * Frames a streamed /api/chat or /api/generate answer as NDJSON: one `done:false` object per text
  * piece as the runner prints it, one per completed tool call, a `done:true` object with the figures, or one `{"error"}` line (the body of Ollama's error table).
+ * NDJSON has no comments and Ollama clients take every line as an answer chunk: no progress of a
+ * waiting request is written (no `comment`), and the stream opens when the request reaches the runner.
  */
 export class OllamaNdjsonWriter implements ChatStreamWriter {
   readonly contentType = NDJSON_CONTENT_TYPE;

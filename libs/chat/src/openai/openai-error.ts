@@ -39,6 +39,8 @@ export function openAiErrorOf(failure: ChatFailure, param: string | null = null)
       return new OpenAiError(429, failure.message, 'rate_limit_error', 'queue_full', null, retry(failure.retryAfterSeconds));
     case 'queue-timeout':
       return new OpenAiError(503, failure.message, 'server_error', 'queue_timeout', null, retry(failure.retryAfterSeconds));
+    case 'queue-wait-too-long':
+      return new OpenAiError(503, failure.message, 'server_error', 'queue_wait_too_long', null, retry(failure.retryAfterSeconds));
     case 'unavailable':
       return new OpenAiError(503, failure.message, 'server_error', 'model_unavailable', null, retry(failure.retryAfterSeconds));
     case 'tokenizer-unavailable':

@@ -7,7 +7,8 @@ import { OpenAiResponseHeader, SSE_DONE, finishReasonOf, sseEvent, usageOf } fro
  * OpenAI's SSE framing, shared by chat and legacy completions. Every chunk carries the same id and
  * created; with `include_usage` every chunk has `usage: null` and one more chunk with `choices: []`
  * and the usage follows the finishing chunk; then `data: [DONE]`. An error after the stream began is
- * one `data: {"error":…}` event (the body of OpenAI's error table), then the stream ends.
+ * one `data: {"error":…}` event (the body of OpenAI's error table), then the stream ends. While the
+ * request waits (queue, prompt fed) the stream carries comment lines (`: queued: position 2…`).
  */
 abstract class OpenAiSseWriter implements ChatStreamWriter {
   readonly contentType = 'text/event-stream; charset=utf-8';
@@ -31,6 +32,11 @@ abstract class OpenAiSseWriter implements ChatStreamWriter {
 
   errorFrame(body: unknown): string {
     return sseEvent(body);
+  }
+
+  /** An SSE comment line (`: …`): clients and SDKs skip it; proxies see the stream is alive. */
+  comment(text: string): string {
+    return `: ${text.replace(/[\r\n]+/g, ' ')}\n\n`;
   }
 
   protected chunk(choices: Record<string, unknown>[]): string {

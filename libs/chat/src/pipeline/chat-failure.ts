@@ -11,6 +11,7 @@ import { UnknownModelError } from './model-catalog';
 export type ChatFailureKind =
   | 'queue-full'
   | 'queue-timeout'
+  | 'queue-wait-too-long'
   | 'unavailable'
   | 'tokenizer-unavailable'
   | 'process-failed'

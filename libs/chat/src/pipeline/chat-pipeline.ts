@@ -22,7 +22,15 @@
  * - ties cancellation to the client: when the response's connection closes before the end, it
  *   unsubscribes, and ModelService drops the queue place or stops the generation (Ctrl-C);
  * - records the figures of the request's log line (queue wait, tokens, time to first token) on its context;
- * - at the `start` event (the request left the queue) sets the honest headers, for both dialects:
+ * - non-streamed requests are admitted with `maxQueueWaitMs` = model.nonStreamedMaxWaitMs: one that would wait
+ *   longer is refused at once (503 + Retry-After in the dialect's shape) instead of timing out;
+ * - streams whose framing has comments (OpenAI SSE) open at the first `progress` event — the request
+ *   is accepted and waits — and get one comment per progress event (position, prompt fed, ETA: see
+ *   progressComment), so clients and proxies see bytes while the request waits; NDJSON (Ollama)
+ *   cannot carry them and opens at `start` as before;
+ * - at the `start` event (the request left the queue) sets the honest headers, for both dialects
+ *   (a stream already open gets the same facts as comments):
+ *     `X-Qwen-Queue-Wait-Ms: 1234` — how long it waited in the queue;
  *     `X-Qwen-Sampling: temperature=0.9; top_k=10` — the settings the runner loaded at start-up and
  *       uses for EVERY request (per-request sampling fields are accepted but cannot be applied);
  *       `greedy` without post_config.json, `unknown` before the first load;
@@ -33,14 +41,16 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorDialects, RequestContext } from '@qwen/http';
-import { GenerationRequest, ModelService } from '@qwen/model';
+import { AdmissionLimits, GenerationRequest, ModelService } from '@qwen/model';
 import { OUTPUT_LIMIT_HEADER, ParsedToolCall } from '@qwen/tools';
 import { Observable, defer, takeUntil, tap } from 'rxjs';
 import type { AnswerEvent, AnswerPlan } from '../assistant/assistant-events';
 import { PLAIN_ANSWER } from '../assistant/assistant-events';
 import { AssistantTurn } from '../assistant/assistant-turn';
 import { ClientClosedError, toChatFailure } from './chat-failure';
+import { CHAT_OPTIONS, ChatModuleOptions } from '../chat.options';
 import type { DoneEvent, StartEvent } from './generation-events';
+import { progressComment } from './progress-comment';
 import { formatSampling } from './sampling-header';
 
 /** A generation request without its id (the pipeline adds it). */
@@ -60,8 +70,13 @@ export interface CollectedGeneration {
 export interface ChatStreamWriter {
   /** Content-Type of the stream, e.g. `text/event-stream`. */
   readonly contentType: string;
-  /** At `start`, before the headers are sent; returns the first frame ('' for none). */
+  /** At `start` (the headers may already be sent: see `comment`); returns the first frame ('' for none). */
   start(event: StartEvent): string;
+  /**
+   * A line clients do not show (an SSE comment), for the progress of a waiting request. A writer
+   * without it (NDJSON has no comments) gets no progress and its stream opens at `start`.
+   */
+  comment?(text: string): string;
   /** One text delta as a frame. */
   delta(text: string): string;
   /** One complete tool call as frame(s); `index` counts the calls of this answer from 0. */
@@ -74,6 +89,8 @@ export interface ChatStreamWriter {
 
 const SAMPLING_HEADER = 'X-Qwen-Sampling';
 const TRUNCATED_HEADER = 'X-Qwen-Truncated-Messages';
+/** How long the request waited in the queue, ms. */
+export const QUEUE_WAIT_HEADER = 'X-Qwen-Queue-Wait-Ms';
 
 @Injectable()
 export class ChatPipeline {
@@ -81,6 +98,7 @@ export class ChatPipeline {
     @Inject(ModelService) private readonly model: Pick<ModelService, 'snapshot'>,
     private readonly assistant: AssistantTurn,
     private readonly dialects: ErrorDialects,
+    @Inject(CHAT_OPTIONS) private readonly options: ChatModuleOptions,
   ) {}
 
   /**
@@ -88,8 +106,8 @@ export class ChatPipeline {
    * enqueues), unsubscribed when the client leaves, recording the figures of the log line, setting the
    * honest headers at `start`. `streamed`: text goes out as produced (a JSON answer is then not retried).
    */
-  answer(request: RequestContext, generation: ChatGenerationRequest, plan: AnswerPlan = PLAIN_ANSWER, streamed = false): Observable<AnswerEvent> {
-    return defer(() => this.assistant.answer({ ...generation, requestId: request.requestId }, plan, { streamed })).pipe(
+  answer(request: RequestContext, generation: ChatGenerationRequest, plan: AnswerPlan = PLAIN_ANSWER, streamed = false, limits: AdmissionLimits = {}): Observable<AnswerEvent> {
+    return defer(() => this.assistant.answer({ ...generation, requestId: request.requestId }, plan, { streamed, limits })).pipe(
       takeUntil(request.clientClosed$),
       tap({
         next: (event) => this.record(request, event),
@@ -100,14 +118,17 @@ export class ChatPipeline {
     );
   }
 
-  /** Runs the generation to its end and returns the whole answer (for non-streamed answers). */
+  /**
+   * Runs the generation to its end and returns the whole answer (for non-streamed answers). A request
+   * that would wait longer than model.nonStreamedMaxWaitMs is refused at once (QueueWaitTooLongError).
+   */
   collect(request: RequestContext, generation: ChatGenerationRequest, plan: AnswerPlan = PLAIN_ANSWER): Promise<CollectedGeneration> {
     return new Promise<CollectedGeneration>((resolve, reject) => {
       let start: StartEvent | null = null;
       let done: DoneEvent | null = null;
       const parts: string[] = [];
       const toolCalls: ParsedToolCall[] = [];
-      this.answer(request, generation, plan, false).subscribe({
+      this.answer(request, generation, plan, false, { maxQueueWaitMs: this.options.model.nonStreamedMaxWaitMs }).subscribe({
         next: (event) => {
           switch (event.type) {
             case 'start':
@@ -123,7 +144,7 @@ export class ChatPipeline {
               done = event;
               break;
             default:
-              break;
+              break; // progress of a waiting request: nothing to send before the answer
           }
         },
         error: reject,
@@ -144,9 +165,15 @@ export class ChatPipeline {
       this.answer(request, generation, plan, true).subscribe({
         next: (event) => {
           switch (event.type) {
+            case 'progress':
+              if (!writer.comment) break;
+              this.open(request, writer);
+              request.write(writer.comment(progressComment(event)));
+              break;
             case 'start': {
               const first = writer.start(event);
-              request.openStream(writer.contentType);
+              if (request.streaming && writer.comment) request.write(writer.comment(startComment(event)));
+              this.open(request, writer);
               if (first) request.write(first);
               break;
             }
@@ -160,7 +187,7 @@ export class ChatPipeline {
               request.write(writer.done(event));
               break;
             default:
-              break;
+              break; // an event this pipeline does not know
           }
         },
         error: (error: unknown) => {
@@ -192,6 +219,13 @@ export class ChatPipeline {
     });
   }
 
+  /** Sends the headers of the stream (once): at the first progress event, or at `start`. */
+  private open(request: RequestContext, writer: ChatStreamWriter): void {
+    if (request.streaming) return;
+    request.setHeader(SAMPLING_HEADER, formatSampling(this.model.snapshot().sampling));
+    request.openStream(writer.contentType);
+  }
+
   private record(request: RequestContext, event: AnswerEvent): void {
     const stats = request.stats;
     if (event.type === 'start') {
@@ -200,6 +234,7 @@ export class ChatPipeline {
       stats.droppedMessages = event.droppedMessages;
       stats.expectedPrefillMs = event.expectedPrefillMs;
       request.setHeader(SAMPLING_HEADER, formatSampling(this.model.snapshot().sampling));
+      request.setHeader(QUEUE_WAIT_HEADER, String(event.queuedMs));
       if (event.droppedMessages > 0) request.setHeader(TRUNCATED_HEADER, String(event.droppedMessages));
       const requested = event.requestedMaxTokens;
       if (requested !== null && requested > event.maxTokens) request.setHeader(OUTPUT_LIMIT_HEADER, `${requested}->${event.maxTokens}`);
@@ -210,4 +245,10 @@ export class ChatPipeline {
       stats.finishReason = event.finishReason;
     }
   }
+}
+
+/** What the headers of a stream opened before `start` could not say yet. */
+function startComment(event: StartEvent): string {
+  const dropped = event.droppedMessages > 0 ? `, ${event.droppedMessages} old messages dropped to fit the context window` : '';
+  return `started: waited ${event.queuedMs} ms in the queue${dropped}`;
 }

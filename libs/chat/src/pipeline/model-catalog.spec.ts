@@ -4,7 +4,7 @@ import { ModelCatalog, UnknownModelError } from './model-catalog';
 describe(ModelCatalog.name, () => {
   const clock = { now: () => 1_700_000_000_500, newRequestId: () => 'x' } as RequestClock;
   const make = (acceptAnyModelName: boolean) =>
-    new ModelCatalog({ model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct'], acceptAnyModelName }, apiKeys: [], structuredOutputRetries: 1, ollama: { modelDir: null, bodyLimit: '1mb', version: '0.6.4' } }, clock);
+    new ModelCatalog({ model: { id: 'qwen2.5', aliases: ['Qwen/Qwen2.5-1.5B-Instruct'], acceptAnyModelName, nonStreamedMaxWaitMs: 60000 }, apiKeys: [], structuredOutputRetries: 1, ollama: { modelDir: null, bodyLimit: '1mb', version: '0.6.4' } }, clock);
 
   it('maps the id and the aliases to the id', () => {
     const catalog = make(false);

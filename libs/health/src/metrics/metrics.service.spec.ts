@@ -51,6 +51,24 @@ describe(MetricsService.name, () => {
     expect(value(text, 'qwen_request_duration_seconds_sum{route="POST /v1/chat/completions",dialect="openai"}')).toBeCloseTo(2.403);
   });
 
+  it('shows the queue\'s oldest wait, the estimated wait and the phase and progress of the turn on the runner', async () => {
+    model.current = modelSnapshot({
+      state: 'busy',
+      queue: { length: 2, limit: 16, inFlight: 1 },
+      oldestWaitMs: 4500,
+      estimatedWaitMs: 61_000,
+      turn: { phase: 'prefill', promptTokens: 700, fedEstimate: 280, generatedTokens: 0, maxTokens: 324, elapsedMs: 20_000 },
+    });
+    const text = await metrics.metrics();
+    expect(value(text, 'qwen_queue_oldest_wait_seconds')).toBe(4.5);
+    expect(value(text, 'qwen_queue_estimated_wait_seconds')).toBe(61);
+    expect(value(text, 'qwen_turn_phase{state="prefill"}')).toBe(1);
+    expect(value(text, 'qwen_turn_phase{state="generating"}')).toBe(0);
+    expect(value(text, 'qwen_turn_prompt_tokens')).toBe(700);
+    expect(value(text, 'qwen_turn_prompt_tokens_fed')).toBe(280);
+    expect(value(text, 'qwen_turn_generated_tokens')).toBe(0);
+  });
+
   it('reads the model and tokenizer at scrape time', async () => {
     model.current = modelSnapshot({ state: 'busy', queue: { length: 5, limit: 16, inFlight: 1 }, restarts: 2, loads: 3, lastTokensPerSecond: 12.5 });
     tokenizer.current = tokenizerSnapshot({ restarts: 4 });
@@ -66,6 +84,9 @@ describe(MetricsService.name, () => {
     expect(value(text, 'qwen_model_state{state="ready"}')).toBe(0);
     expect(value(text, 'qwen_tokenizer_state{state="ready"}')).toBe(1);
     expect(text).toContain('# TYPE qwen_runner_restarts_total counter');
+
+    expect(value(text, 'qwen_turn_phase{state="idle"}')).toBe(1);
+    expect(value(text, 'qwen_queue_oldest_wait_seconds')).toBe(0);
 
     model.current = modelSnapshot({ state: 'failed', deviceDead: true, restarts: 3 });
     text = await metrics.metrics();

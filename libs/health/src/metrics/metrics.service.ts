@@ -99,6 +99,20 @@ export class MetricsService {
     gauge(registers, 'qwen_queue_length', 'Requests waiting behind the one generating', () => model.snapshot().queue.length);
     gauge(registers, 'qwen_queue_limit', 'Most requests allowed to wait (model.queueMaxLength)', () => model.snapshot().queue.limit);
     gauge(registers, 'qwen_requests_in_flight', 'Requests the runner is generating (0 or 1)', () => model.snapshot().queue.inFlight);
+    gauge(registers, 'qwen_queue_oldest_wait_seconds', 'How long the oldest waiting request has waited (0 when none waits)', () =>
+      (model.snapshot().oldestWaitMs ?? 0) / 1000,
+    );
+    gauge(registers, 'qwen_queue_estimated_wait_seconds', 'Estimated wait of a request admitted now, before it reaches the runner', () =>
+      model.snapshot().estimatedWaitMs / 1000,
+    );
+    stateGauge(registers, 'qwen_turn_phase', 'The phase of the request on the runner: 1 for the current one', TURN_PHASES, () =>
+      model.snapshot().turn?.phase ?? 'idle',
+    );
+    gauge(registers, 'qwen_turn_prompt_tokens', 'Prompt tokens of the request on the runner (0 when idle)', () => model.snapshot().turn?.promptTokens ?? 0);
+    gauge(registers, 'qwen_turn_prompt_tokens_fed', 'Prompt tokens of the request on the runner fed so far (estimated from the measured rate)', () =>
+      model.snapshot().turn?.fedEstimate ?? 0,
+    );
+    gauge(registers, 'qwen_turn_generated_tokens', 'Tokens generated so far by the request on the runner', () => model.snapshot().turn?.generatedTokens ?? 0);
     gauge(
       registers,
       'qwen_last_turn_tokens_per_second',
@@ -119,6 +133,9 @@ export class MetricsService {
     stateGauge(registers, 'qwen_tokenizer_state', 'The tokenizer state: 1 for the current one', TOKENIZER_STATES, () => tokenizer.snapshot().state);
   }
 }
+
+/** `qwen_turn_phase` labels: no request on the runner, its prompt being fed, its answer being generated. */
+const TURN_PHASES = ['idle', 'prefill', 'generating'] as const;
 
 function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
   new Gauge({
