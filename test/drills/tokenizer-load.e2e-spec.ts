@@ -36,6 +36,11 @@ describe('Drill: the tokenizer under load and against foreign local clients', ()
         c.server.bodyLimit = '4mb'; // the 1 MB bodies must reach the tokenizer, not stop at the edge
         c.model.queueMaxLength = 16;
         c.model.prefillMsPerToken = 0;
+        // This drill is about the tokenizer: every queued non-streamed request must wait its turn (not be
+        // refused as a long wait, docs/long-waits.md), and the 300-client flood must reach the queue
+        // (not stop at the listener's connection cap, docs/security.md).
+        c.model.nonStreamedMaxWaitMs = 3_600_000;
+        c.server.limits.maxConnections = 1024;
       },
     });
     client = openAiClient(service);

@@ -344,7 +344,8 @@ describe('chat page: a phone screen, a runner held by another client, progress c
     await service.waitForModel((s) => s.state === 'busy', 'the other request to run');
 
     await send(page, 'my turn');
-    await page.waitForFunction(() => document.querySelector('#waiting-text')?.textContent === 'waiting in the queue (1 waiting)…');
+    // The stream opens at once and its progress comments say where it stands (docs/long-waits.md).
+    await page.waitForFunction(() => document.querySelector('#waiting-text')?.textContent?.startsWith('queued: position 1') === true);
     expect(await page.isVisible('#waiting .spinner')).toBe(true);
     await page.waitForSelector('#model-state[data-state="busy"]');
     expect(await page.textContent('#model-state-text')).toBe('busy · 1 waiting');
