@@ -284,10 +284,12 @@ describe('ModelService failures that must not loop', () => {
     const service = await startTestService({
       waitReady: false,
       configure: (c) => {
-        mkdirSync(c.paths.runDir, { recursive: true });
-        // What a left-behind emulated runner is: this Node, running in the model directory (the stand-in
-        // main_axcl_x86 is a script that execs Node), as our user. A name in a command line is not enough.
-        stale = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 1000)'], { cwd: c.paths.modelDir, detached: true, stdio: 'ignore' });
+        // What a left-behind emulated runner is: this Node (the stand-in main_axcl_x86 is a script that
+        // execs Node), as our user, in the runner's own working directory (<runDir>/runner, where the
+        // service starts it). A name in a command line is not enough.
+        const workDir = join(c.paths.runDir, 'runner');
+        mkdirSync(workDir, { recursive: true });
+        stale = spawn(process.execPath, ['-e', 'setInterval(() => undefined, 1000)'], { cwd: workDir, detached: true, stdio: 'ignore' });
         writeFileSync(join(c.paths.runDir, 'runner.pid'), `${stale.pid}\n`);
       },
     });

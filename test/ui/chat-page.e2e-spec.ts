@@ -347,8 +347,9 @@ describe('chat page: a phone screen, a runner held by another client, progress c
     // The stream opens at once and its progress comments say where it stands (docs/long-waits.md).
     await page.waitForFunction(() => document.querySelector('#waiting-text')?.textContent?.startsWith('queued: position 1') === true);
     expect(await page.isVisible('#waiting .spinner')).toBe(true);
-    await page.waitForSelector('#model-state[data-state="busy"]');
-    expect(await page.textContent('#model-state-text')).toBe('busy · 1 waiting');
+    // The model state comes from /health, polled: wait for the poll that sees the queue.
+    await page.waitForFunction(() => document.querySelector('#model-state-text')?.textContent === 'busy · 1 waiting');
+    expect(await page.getAttribute('#model-state', 'data-state')).toBe('busy');
 
     other.abort();
     await otherDone;
