@@ -9,6 +9,7 @@
  */
 import { startTestService, TestService } from '@qwen/testing';
 import { request as httpRequest } from 'node:http';
+import { seededRandom as prng } from '../fixtures/chunking';
 import { expectNormalAnswer, runnerStarts } from './drill-support';
 
 jest.setTimeout(90000);
@@ -24,18 +25,6 @@ interface HostileCase {
   contentType: string;
   /** reject: must be a 4xx; any: a valid-but-hostile body, a 200 or a 4xx (never a 5xx). */
   expect: Expectation;
-}
-
-/** mulberry32: a tiny seeded PRNG, so the drill sends the same bodies on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ENDPOINTS: { path: string; dialect: Dialect; base: () => Record<string, unknown>; textField: string }[] = [
