@@ -1,17 +1,9 @@
+import type { RunnerOutput } from '@qwen/model';
 import { Subject } from 'rxjs';
-
-/** RunnerOutput of @qwen/model's RunnerSupervisor, as a turn sees it. */
-export type FakeRunnerOutput =
-  | { type: 'output' }
-  | { type: 'text'; text: string }
-  | { type: 'footer'; tokensPerSecond: number | null }
-  | { type: 'device-dead-suspected' }
-  | { type: 'prompt' }
-  | { type: 'exit'; how: string };
 
 /** The runner as one GenerationTurn drives it: records what the turn did; the test plays the runner. */
 export class FakeRunnerConsole {
-  readonly output = new Subject<FakeRunnerOutput>();
+  readonly output = new Subject<RunnerOutput>();
   readonly output$ = this.output.asObservable();
   readonly typed: string[] = [];
   readonly actions: string[] = [];
