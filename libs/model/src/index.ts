@@ -5,6 +5,7 @@ export * from './model.service';
 export { ReplFramer } from './repl-framer';
 export type { FramerEvent, FramerState } from './repl-framer';
 export { RunnerProcess } from './runner-process';
+export { RUNNER_WORK_DIR } from './runner-supervisor';
 export type { RunnerOutput } from './runner-supervisor';
 export type { RunnerExit, RunnerHandle, RunnerSpawnOptions, RunnerWorkFile } from './runner-process';
 export * from './upstream-launch';
