@@ -222,6 +222,9 @@ describe(createTokenizerApp.name, () => {
     await request(server.app).post('/decode').set('Sec-Fetch-Site', 'cross-site').send({ token_ids: [1] }).expect(403);
     const plain = await request(server.app).post('/decode').set('Content-Type', 'text/plain').send('{"token_ids":[1]}').expect(415);
     expect(plain.body.error.code).toBe('unsupported_media_type');
+    await request(server.app).post('/decode').set('Content-Type', 'application/json; charset=latin1').send('{"token_ids":[1]}').expect(415);
+    await request(server.app).post('/decode').set('Content-Encoding', 'gzip').send({ token_ids: [1] }).expect(415);
+    await request(server.app).post('/decode').set('Content-Type', 'application/json; charset=utf-8').send('{"token_ids":[1]}').expect(200);
   });
 
   it('refuses bodies bigger than the runner ever sends, and texts longer than a terminal line, before encoding them', async () => {
