@@ -6,6 +6,7 @@ import {
   QWEN_UPSTREAM_SYSTEM_PROMPT,
   QwenTokenizer,
   resolveTokenizerFiles,
+  runAllSteps,
   TokenByteTable,
 } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
@@ -45,7 +46,7 @@ describe(createTokenizerApp.name, () => {
   function fittingWith(defaultSystemPrompt: string | null): PromptFitting {
     const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
     const fitter = new PromptFitter(tokenizer, renderer);
-    return { fit: async (req) => fitter.fit(req), encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
+    return { fit: async (req) => runAllSteps(fitter.fitSteps(req)), encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
   }
 
   beforeAll(() => {

@@ -28,12 +28,17 @@ const WORKER_ENTRY = join(__dirname, 'registration-worker.js');
  * short-lived fitting garbage; a large young generation only adds resident pages.
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
+/**
+ * The worker thread's nice value (Linux: per thread; the main thread keeps the process's): when the
+ * worker and the thread answering the runner compete for a core, the runner's call goes first.
+ */
+export const WORKER_NICE = 10;
 
 type Waiter = { resolve: (reply: FittingReply) => void; reject: (error: Error) => void };
 
 /**
  * The tokenizer in a worker thread (registration-worker.ts): fits registrations and encodes the
- * lines /encode answers statelessly, one at a time (lines first). A worker that dies fails what it
+ * lines /encode answers statelessly (lines first, fits in slices: FittingQueue). A worker that dies fails what it
  * was doing and is started again for the next job.
  */
 export class WorkerPromptFitting implements PromptFitting {
