@@ -3,7 +3,7 @@
  * it (HTTP): how fast the runner's calls stay while other clients' prompts are registered, how long
  * registrations take, and whether its memory stays flat across bursts (issue 12).
  */
-import type { RegisterPromptRequest, TokenizerCommand, TokenizerProcessMessage } from '@qwen/tokenizer';
+import { BUILTIN_TOKENIZER_RUNTIME, type RegisterPromptRequest, type TokenizerCommand, type TokenizerProcessMessage } from '@qwen/tokenizer';
 import { findInstallRoot } from '@qwen/config';
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -35,7 +35,12 @@ class TokenizerUnderTest {
   static async start(): Promise<TokenizerUnderTest> {
     const main = join(findInstallRoot(__dirname), 'dist', 'apps', 'tokenizer-server', 'src', 'main.js');
     const port = await freePort();
-    const child = fork(main, ['--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    // Run as the service runs it (TokenizerProcess): the same V8 and glibc settings.
+    const child = fork(main, ['--port', String(port)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [...BUILTIN_TOKENIZER_RUNTIME.execArgv],
+      env: { ...process.env, ...BUILTIN_TOKENIZER_RUNTIME.env },
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the tokenizer server exited (${code})`)));
       const onMessage = (m: TokenizerProcessMessage) => m.type === 'ready' && (child.off('message', onMessage), resolve());
@@ -59,6 +64,12 @@ class TokenizerUnderTest {
 
   rss(): number {
     return rssMb(this.child.pid ?? null);
+  }
+
+  /** The resident size once idle again: sampled twice a second for 3 s, the last kept (as bench.ts's settledMemory). */
+  async settledRss(): Promise<number> {
+    for (let k = 0; k < 6; k++) await new Promise((resolve) => setTimeout(resolve, 500)); // a sampling period, not synchronisation
+    return this.rss();
   }
 
   async stop(): Promise<void> {
@@ -177,14 +188,14 @@ export async function tokenizerUnderLoad(row: RowFn): Promise<void> {
       const target = count === 200 ? '≤ 100 ms' : '(reported)';
       row(`7. registration, ${count} messages / ${fmt(bytes / 1000, 0)} KB`, `median ${fmt(median(times), 1)} ms, max ${fmt(Math.max(...times), 1)} ms`, '—', '', target, count === 200 ? median(times) <= 100 : null);
     }
-    const idle = tokenizer.rss();
+    const idle = await tokenizer.settledRss();
     const after: number[] = [];
     const runner = new RunnerCalls(tokenizer.port);
     let calls: { decode: number[]; bos: number[] };
     try {
       for (let k = 0; k < 3; k++) {
         await burst(tokenizer, runner);
-        after.push(tokenizer.rss());
+        after.push(await tokenizer.settledRss());
       }
       calls = await runner.report();
     } finally {
@@ -203,7 +214,7 @@ export async function tokenizerUnderLoad(row: RowFn): Promise<void> {
       );
     }
     row(
-      '9. tokenizer RSS across 3 bursts',
+      '9. tokenizer RSS across 3 bursts (idle 3 s after each)',
       `idle ${fmt(idle, 1)} MB → ${after.map((m) => fmt(m, 1)).join(' → ')} MB`,
       '—',
       `${fmt(after[2] - after[0], 1)} MB from burst 1 to 3`,

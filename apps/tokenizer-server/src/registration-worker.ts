@@ -11,7 +11,7 @@
 import { chatTemplateRendererFor, PromptFitter, QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectLoadGarbage } from './collect-load-garbage';
+import { collectGarbage } from './collect-garbage';
 import { FittingQueue } from './fitting-queue';
 import { type FittingReady, type FittingRequest, type FittingWorkerData, WORKER_NICE } from './worker-prompt-fitting';
 
@@ -24,12 +24,20 @@ const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
 const fitter = new PromptFitter(tokenizer, renderer, { rawPromptSpecialTokens });
 const byteTable = tokenizer.byteTable().tables; // also computes maxTokenBytes' scan range once, now
 void tokenizer.maxTokenBytes;
-collectLoadGarbage();
+collectGarbage();
 const port = parentPort!;
+
+/** Once idle this long after work, the worker collects its garbage (docs/tokenizer.md, Memory). */
+const IDLE_COLLECT_MS = 1000;
+let idleCollection: NodeJS.Timeout | undefined;
 
 const queue = new FittingQueue(
   { fitSteps: (request) => fitter.fitSteps(request), encodeLine: (text) => tokenizer.encodePrompt(renderer.renderSingleUserMessage(text)) },
-  (reply) => port.postMessage(reply),
+  (reply) => {
+    port.postMessage(reply);
+    clearTimeout(idleCollection);
+    idleCollection = setTimeout(() => queue.busy || collectGarbage(), IDLE_COLLECT_MS);
+  },
 );
 port.on('message', (job: FittingRequest) => queue.add(job));
 // The table moves to the main thread (transferred, not copied): this thread keeps no copy.

@@ -156,17 +156,22 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     });
   };
 
-  async function register(id: number, body: unknown): Promise<void> {
+  /** Checks a registration and hands it to the worker; nothing of its text is kept here while it is fitted. */
+  function register(id: number, body: unknown): Promise<void> {
     let request: FitRequest;
     try {
       request = parseRegisterPrompt(asBody(body));
     } catch (error) {
       send({ type: 'refused', id, error: { code: 'invalid_request', message: (error as Error).message } });
-      return;
+      return Promise.resolve();
     }
+    return storeFitted(id, request.contextWindow, fitting.fit(request));
+  }
+
+  async function storeFitted(id: number, contextWindow: number, fit: Promise<FitResult>): Promise<void> {
     let fitted: FitResult;
     try {
-      fitted = await fitting.fit(request);
+      fitted = await fit;
     } catch (error) {
       logger.error(`registration failed: ${(error as Error).message}`);
       send({ type: 'refused', id, error: { code: 'internal_error', message: 'the tokenizer could not fit the prompt' } });
@@ -177,7 +182,7 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
       return;
     }
     const { ids, promptTokens, maxTokens, droppedMessages } = fitted.prompt;
-    const stored = store.register({ ids, promptTokens, maxTokens, contextWindow: request.contextWindow });
+    const stored = store.register({ ids, promptTokens, maxTokens, contextWindow });
     const response: RegisterPromptResponse = { handle: stored.handle, promptTokens, maxTokens, droppedMessages, expiresAt: stored.expiresAt };
     send({ type: 'registered', id, response });
   }
