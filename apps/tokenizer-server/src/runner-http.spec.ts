@@ -6,16 +6,21 @@ describe(readJsonBody.name, () => {
   let server: Server;
   let port: number;
   let bodiesRead: unknown[];
+  let refused: (error: RunnerRequestError) => void;
 
   beforeEach(async () => {
     bodiesRead = [];
+    refused = () => undefined;
     server = createServer((req, res) => {
       readJsonBody(req, 1024).then(
         (body) => {
           bodiesRead.push(body);
           sendJson(res, 200, { ok: true });
         },
-        (error: RunnerRequestError) => sendJson(res, error.status, { error: { code: error.code, message: error.message } }, true),
+        (error: RunnerRequestError) => {
+          refused?.(error);
+          sendJson(res, error.status, { error: { code: error.code, message: error.message } }, true);
+        },
       );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +75,16 @@ describe(readJsonBody.name, () => {
     expect(res.statusCode).toBe(413);
     expect(JSON.parse(body).error.code).toBe('payload_too_large');
     expect(bodiesRead).toEqual([]);
+  });
+
+  it('takes a client that goes away mid-body for a bad request (400), not a server error', async () => {
+    const refusal = new Promise<RunnerRequestError>((resolve) => (refused = resolve));
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'Content-Type': 'application/json', 'Content-Length': '100' }, agent: false });
+    req.on('error', () => undefined); // destroyed on purpose
+    req.write('{"token_ids":', () => req.destroy());
+    const error = await refusal;
+    expect(error).toBeInstanceOf(RunnerRequestError);
+    expect({ status: error.status, code: error.code }).toEqual({ status: 400, code: 'invalid_request' });
   });
 
   it('refuses a body that is not JSON with 400', async () => {

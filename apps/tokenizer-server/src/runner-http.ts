@@ -43,9 +43,10 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
         reject(new RunnerRequestError(400, 'invalid_request', `the body is not JSON: ${(error as Error).message}`));
       }
     };
+    // The client went away mid-body (the socket's error): a bad request, not the server's fault.
     const onError = (error: Error) => {
       finish();
-      reject(error);
+      reject(new RunnerRequestError(400, 'invalid_request', `the body could not be read: ${error.message}`));
     };
     const finish = () => {
       req.off('data', onData);
