@@ -16,8 +16,13 @@ import { FittingQueue } from './fitting-queue';
 import { type FittingReady, type FittingRequest, type FittingWorkerData, WORKER_NICE } from './worker-prompt-fitting';
 
 const { modelDir, defaultSystemPrompt, rawPromptSpecialTokens } = workerData as FittingWorkerData;
-// On Linux a nice value belongs to a thread: pid 0 = this thread only, not the process.
-setPriority(0, WORKER_NICE);
+// On Linux a nice value belongs to a thread: pid 0 = this thread only, not the process. Raising one's
+// own nice value is always allowed; should a system refuse it, the worker runs at the process's.
+try {
+  setPriority(0, WORKER_NICE);
+} catch {
+  // an optimisation only
+}
 const files = resolveTokenizerFiles(modelDir);
 const tokenizer = QwenTokenizer.load(files);
 const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
