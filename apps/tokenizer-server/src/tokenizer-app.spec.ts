@@ -6,6 +6,7 @@ import {
   QWEN_UPSTREAM_SYSTEM_PROMPT,
   QwenTokenizer,
   resolveTokenizerFiles,
+  runAllSteps,
   TokenByteTable,
 } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
@@ -45,7 +46,7 @@ describe(createTokenizerApp.name, () => {
   function fittingWith(defaultSystemPrompt: string | null): PromptFitting {
     const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
     const fitter = new PromptFitter(tokenizer, renderer);
-    return { fit: async (req) => fitter.fit(req), encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
+    return { fit: async (req) => runAllSteps(fitter.fitSteps(req)), encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
   }
 
   beforeAll(() => {
@@ -222,6 +223,9 @@ describe(createTokenizerApp.name, () => {
     await request(server.app).post('/decode').set('Sec-Fetch-Site', 'cross-site').send({ token_ids: [1] }).expect(403);
     const plain = await request(server.app).post('/decode').set('Content-Type', 'text/plain').send('{"token_ids":[1]}').expect(415);
     expect(plain.body.error.code).toBe('unsupported_media_type');
+    await request(server.app).post('/decode').set('Content-Type', 'application/json; charset=latin1').send('{"token_ids":[1]}').expect(415);
+    await request(server.app).post('/decode').set('Content-Encoding', 'gzip').send({ token_ids: [1] }).expect(415);
+    await request(server.app).post('/decode').set('Content-Type', 'application/json; charset=utf-8').send('{"token_ids":[1]}').expect(200);
   });
 
   it('refuses bodies bigger than the runner ever sends, and texts longer than a terminal line, before encoding them', async () => {

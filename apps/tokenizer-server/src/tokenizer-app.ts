@@ -1,10 +1,10 @@
 import type { RegisterPromptResponse, TokenizerCommand, TokenizerProcessMessage, TokenizerSourceKind } from '@qwen/tokenizer';
 import { type FitRequest, type FitResult, PROMPT_HANDLE_PREFIX, PromptHandleStore, QWEN_BOS_ID, QWEN_EOS_ID } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asBody, InvalidRequestError, parseRegisterPrompt, parseTokenIds } from './request-validation';
+import { readJsonBody, RunnerRequestError, sendJson } from './runner-http';
 import { RunnerOnlyGuard } from './runner-only-guard';
 import type { RunnerConnections } from './runner-connections';
 import { TurnTracker, type TurnTrackerTokenizer } from './turn-tracker';
@@ -47,7 +47,8 @@ export interface TokenizerAppOptions {
 }
 
 export interface TokenizerApp {
-  app: express.Express;
+  /** The port's request listener: the runner's four calls. */
+  app: RequestListener;
   store: PromptHandleStore;
   tracker: TurnTracker;
   /** Handles one command of the parent process (IPC). */
@@ -59,7 +60,7 @@ export interface TokenizerApp {
  * window, 1024 ids) and /encode one terminal line (< 4095 bytes, JSON-escaped). Anything bigger is
  * refused before it is parsed.
  */
-export const RUNNER_BODY_LIMIT = '64kb';
+export const RUNNER_BODY_LIMIT = 64 * 1024;
 /** A terminal line is cut at 4095 bytes: /encode never gets a longer text from the runner. */
 export const RUNNER_LINE_MAX_CHARS = 4096;
 export const DEFAULT_HANDLE_TTL_MS = 120_000;
@@ -77,82 +78,100 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
   const { tokens, fitting } = options;
   const send = options.send ?? (() => undefined);
   const logger = options.logger ?? silentLogger;
-  const isRunner = (req: Request) => options.runner?.isRunner(req.socket) ?? true;
+  const isRunner = (req: IncomingMessage) => options.runner?.isRunner(req.socket) ?? true;
   const store = new PromptHandleStore({ ttlMs: options.handleTtlMs ?? DEFAULT_HANDLE_TTL_MS, maxEntries: options.maxHandles, clock: options.clock });
   const tracker = new TurnTracker(tokens, { history: options.turnHistory });
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
-  app.use(new RunnerOnlyGuard().middleware());
-  app.use(express.json({ limit: RUNNER_BODY_LIMIT, strict: false }));
+  const guard = new RunnerOnlyGuard();
 
-  app.get('/bos_id', (_req, res) => {
-    res.json({ bos_id: QWEN_BOS_ID });
-  });
-  app.get('/eos_id', (_req, res) => {
-    res.json({ eos_id: QWEN_EOS_ID });
-  });
-
-  app.post('/encode', async (req, res) => {
-    const text = asBody(req.body).text;
+  function encode(req: IncomingMessage, body: unknown): Answer | Promise<Answer> {
+    const text = asBody(body).text;
     if (typeof text !== 'string') throw new InvalidRequestError('text must be a string');
     const candidate = text.trim();
     const fromRunner = isRunner(req);
     const registered = fromRunner && candidate.startsWith(PROMPT_HANDLE_PREFIX) ? store.take(candidate) : undefined;
     if (registered) {
       tracker.startTurn(registered);
-      res.json({ token_ids: registered.ids, tokens: registered.ids, length: registered.ids.length });
-      send({ type: 'turn-start', handle: registered.handle, promptTokens: registered.promptTokens, printedTextReported: true });
-      return;
+      return {
+        answer: { token_ids: registered.ids, tokens: registered.ids, length: registered.ids.length },
+        after: () => send({ type: 'turn-start', handle: registered.handle, promptTokens: registered.promptTokens, printedTextReported: true }),
+      };
     }
     // Not a live handle (or not the runner): the upstream server's answer, computed from the text alone
     // by the worker; no turn changes.
     if (text.length > RUNNER_LINE_MAX_CHARS) throw new InvalidRequestError(`text is longer than a terminal line (${RUNNER_LINE_MAX_CHARS} characters)`);
     if (fromRunner && candidate.startsWith(PROMPT_HANDLE_PREFIX)) logger.log('unknown, used or expired prompt handle at /encode: answered statelessly');
-    const ids = await fitting.encodeLine(text);
-    res.json({ token_ids: ids, tokens: ids, length: ids.length });
-    if (fromRunner) send({ type: 'unknown-line' });
-  });
+    return fitting.encodeLine(text).then((ids) => ({
+      answer: { token_ids: ids, tokens: ids, length: ids.length },
+      after: () => {
+        if (fromRunner) send({ type: 'unknown-line' });
+      },
+    }));
+  }
 
-  app.post('/decode', (req, res) => {
-    const ids = parseTokenIds(asBody(req.body));
+  function decode(req: IncomingMessage, body: unknown): Answer {
+    const ids = parseTokenIds(asBody(body));
     if (!isRunner(req)) {
       // Another local client: the same answer, from the ids alone; the turn does not see it.
-      res.json({ text: tracker.statelessText(ids) });
-      return;
+      return { answer: { text: tracker.statelessText(ids) } };
     }
     const outcome = tracker.decode(ids);
-    res.json({ text: outcome.text });
-    // What the runner prints next: the service takes only this text as model text.
-    if (outcome.kind === 'chunk' && outcome.progress && outcome.text) send({ type: 'printed-text', handle: outcome.progress.handle, text: outcome.text });
-    if (outcome.progress) send({ type: 'tokens', ...outcome.progress });
-    if (outcome.ended) send({ type: 'turn-end', ...outcome.ended });
-  });
+    return {
+      answer: { text: outcome.text },
+      after: () => {
+        // What the runner prints next: the service takes only this text as model text.
+        if (outcome.kind === 'chunk' && outcome.progress && outcome.text) send({ type: 'printed-text', handle: outcome.progress.handle, text: outcome.text });
+        if (outcome.progress) send({ type: 'tokens', ...outcome.progress });
+        if (outcome.ended) send({ type: 'turn-end', ...outcome.ended });
+      },
+    };
+  }
 
-  app.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'not_found', message: 'unknown path' } });
-  });
+  const routes: Record<string, Route> = {
+    'GET /bos_id': { answer: () => ({ answer: { bos_id: QWEN_BOS_ID } }) },
+    'GET /eos_id': { answer: () => ({ answer: { eos_id: QWEN_EOS_ID } }) },
+    'POST /encode': { body: true, answer: encode },
+    'POST /decode': { body: true, answer: decode },
+  };
 
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = errorStatus(error);
-    if (status >= 500) logger.error(`request failed: ${(error as Error)?.message ?? String(error)}`);
-    const message = status >= 500 ? 'internal error' : ((error as Error)?.message ?? 'bad request');
-    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 403 ? 'forbidden' : status >= 500 ? 'internal_error' : 'invalid_request';
-    res.status(status).json({ error: { code, message } });
-  });
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    guard.check(req);
+    const path = (req.url ?? '/').split('?', 1)[0];
+    const route = routes[`${req.method === 'HEAD' ? 'GET' : req.method} ${path}`];
+    if (!route) throw new RunnerRequestError(404, 'not_found', 'unknown path');
+    const body = route.body ? await readJsonBody(req, RUNNER_BODY_LIMIT) : undefined;
+    const { answer, after } = await route.answer(req, body);
+    sendJson(res, 200, answer);
+    after?.();
+  }
 
-  async function register(id: number, body: unknown): Promise<void> {
+  const app: RequestListener = (req, res) => {
+    answer(req, res).catch((error: unknown) => {
+      const refusal = asRefusal(error);
+      if (refusal.status >= 500) logger.error(`request failed: ${(error as Error)?.message ?? String(error)}`);
+      if (res.headersSent) return;
+      // A refused request's body is not read (or not all of it): the connection cannot carry another.
+      const close = refusal.status === 403 || refusal.status === 413 || refusal.status === 415;
+      sendJson(res, refusal.status, { error: { code: refusal.code, message: refusal.message } }, close);
+    });
+  };
+
+  /** Checks a registration and hands it to the worker; nothing of its text is kept here while it is fitted. */
+  function register(id: number, body: unknown): Promise<void> {
     let request: FitRequest;
     try {
       request = parseRegisterPrompt(asBody(body));
     } catch (error) {
       send({ type: 'refused', id, error: { code: 'invalid_request', message: (error as Error).message } });
-      return;
+      return Promise.resolve();
     }
+    return storeFitted(id, request.contextWindow, fitting.fit(request));
+  }
+
+  async function storeFitted(id: number, contextWindow: number, fit: Promise<FitResult>): Promise<void> {
     let fitted: FitResult;
     try {
-      fitted = await fitting.fit(request);
+      fitted = await fit;
     } catch (error) {
       logger.error(`registration failed: ${(error as Error).message}`);
       send({ type: 'refused', id, error: { code: 'internal_error', message: 'the tokenizer could not fit the prompt' } });
@@ -163,7 +182,7 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
       return;
     }
     const { ids, promptTokens, maxTokens, droppedMessages } = fitted.prompt;
-    const stored = store.register({ ids, promptTokens, maxTokens, contextWindow: request.contextWindow });
+    const stored = store.register({ ids, promptTokens, maxTokens, contextWindow });
     const response: RegisterPromptResponse = { handle: stored.handle, promptTokens, maxTokens, droppedMessages, expiresAt: stored.expiresAt };
     send({ type: 'registered', id, response });
   }
@@ -187,10 +206,23 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
   return { app, store, tracker, command };
 }
 
-function errorStatus(error: unknown): number {
-  if (error instanceof InvalidRequestError) return 400;
-  const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
-  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+/** The answer of a runner call, and what to tell the service once it is sent. */
+interface Answer {
+  answer: unknown;
+  after?: () => void;
+}
+
+interface Route {
+  /** The call has a JSON body (POST). */
+  body?: true;
+  answer(req: IncomingMessage, body: unknown): Answer | Promise<Answer>;
+}
+
+/** The status, code and message of a failed runner call (an unexpected error is a 500 that names no cause). */
+function asRefusal(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof RunnerRequestError) return error;
+  if (error instanceof InvalidRequestError) return { status: 400, code: 'invalid_request', message: error.message };
+  return { status: 500, code: 'internal_error', message: 'internal error' };
 }
 
 export interface StartTokenizerServerOptions extends TokenizerAppOptions {

@@ -28,12 +28,17 @@ const WORKER_ENTRY = join(__dirname, 'registration-worker.js');
  * short-lived fitting garbage; a large young generation only adds resident pages.
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
+/**
+ * The worker thread's nice value (Linux: per thread; the main thread keeps the process's): when the
+ * worker and the thread answering the runner compete for a core, the runner's call goes first.
+ */
+export const WORKER_NICE = 10;
 
 type Waiter = { resolve: (reply: FittingReply) => void; reject: (error: Error) => void };
 
 /**
  * The tokenizer in a worker thread (registration-worker.ts): fits registrations and encodes the
- * lines /encode answers statelessly, one at a time (lines first). A worker that dies fails what it
+ * lines /encode answers statelessly (lines first, fits in slices: FittingQueue). A worker that dies fails what it
  * was doing and is started again for the next job.
  */
 export class WorkerPromptFitting implements PromptFitting {
@@ -69,16 +74,19 @@ export class WorkerPromptFitting implements PromptFitting {
     return this.ready;
   }
 
-  async fit(request: FitRequest): Promise<FitResult> {
-    const reply = await this.post({ kind: 'fit', request });
-    if (!('result' in reply)) throw new Error('the tokenizer worker answered a registration without a result');
-    return reply.result;
+  // Not async functions: a suspended one would keep the registration's text alive until the worker answers.
+  fit(request: FitRequest): Promise<FitResult> {
+    return this.post({ kind: 'fit', request }).then((reply) => {
+      if (!('result' in reply)) throw new Error('the tokenizer worker answered a registration without a result');
+      return reply.result;
+    });
   }
 
-  async encodeLine(text: string): Promise<number[]> {
-    const reply = await this.post({ kind: 'line', text });
-    if (!('ids' in reply)) throw new Error('the tokenizer worker answered a line without ids');
-    return reply.ids;
+  encodeLine(text: string): Promise<number[]> {
+    return this.post({ kind: 'line', text }).then((reply) => {
+      if (!('ids' in reply)) throw new Error('the tokenizer worker answered a line without ids');
+      return reply.ids;
+    });
   }
 
   async close(): Promise<void> {
@@ -86,15 +94,16 @@ export class WorkerPromptFitting implements PromptFitting {
     await this.worker?.terminate();
   }
 
-  private async post(job: { kind: 'fit'; request: FitRequest } | { kind: 'line'; text: string }): Promise<FittingReply> {
-    await this.start();
+  /** Posts a job (a copy goes to the worker) and resolves with its reply. */
+  private post(job: { kind: 'fit'; request: FitRequest } | { kind: 'line'; text: string }): Promise<FittingReply> {
+    return this.start().then(() => this.postNow(job));
+  }
+
+  private postNow(job: { kind: 'fit'; request: FitRequest } | { kind: 'line'; text: string }): Promise<FittingReply> {
     const id = this.nextId++;
-    const reply = await new Promise<FittingReply>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, ...job } as FittingRequest);
-    });
-    if ('error' in reply) throw new Error(reply.error);
-    return reply;
+    const reply = new Promise<FittingReply>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.worker!.postMessage({ id, ...job } as FittingRequest);
+    return reply.then(failedIfError);
   }
 
   private onReply(reply: FittingReply): void {
@@ -113,4 +122,9 @@ export class WorkerPromptFitting implements PromptFitting {
     for (const waiter of pending) waiter.reject(new Error(`the tokenizer worker exited (code ${code})`));
     if (!this.closing) this.logger.error(`tokenizer worker exited (code ${code}); a new one starts with the next job`);
   }
+}
+
+function failedIfError(reply: FittingReply): FittingReply {
+  if ('error' in reply) throw new Error(reply.error);
+  return reply;
 }

@@ -11,3 +11,4 @@ export * from './text-scrubber';
 export * from './token-byte-table';
 export * from './tokenizer-files';
 export * from './tools-chat-template';
+export * from './work-steps';

@@ -1,6 +1,7 @@
 import type { ContextLengthExceededBody, TemplateTool } from '@qwen/tokenizer';
 import type { ChatTemplateRenderer, RenderableMessage } from './chat-template-renderer';
 import { measurePromptParts, promptOverflowMessage } from './prompt-breakdown';
+import type { WorkSteps } from './work-steps';
 
 export interface FitRequest {
   /** A conversation, rendered with the chat template (generation prompt added). */
@@ -38,8 +39,10 @@ export type FitResult = { ok: true; prompt: FittedPrompt } | { ok: false; error:
 export interface TextEncoderLike {
   /** Ids of a prompt rendered by the ChatTemplateRenderer (scaffolding special, request text as text). */
   encodePrompt(rendered: string): number[];
-  /** Ids of text with no special tokens at all. */
-  encodeText(text: string): number[];
+  /** encodePrompt, a step at a time. */
+  encodePromptSteps(rendered: string): WorkSteps<number[]>;
+  /** Ids of text with no special tokens at all, a step at a time. */
+  encodeTextSteps(text: string): WorkSteps<number[]>;
   /** Ids of text whose spelled special tokens become control tokens (trusted raw prompts only). */
   encode(text: string): number[];
   /** The most UTF-8 bytes one id stands for. */
@@ -76,6 +79,9 @@ const PROBE_SYSTEM = { role: 'system', content: 'x' } as const;
  * (the special tokens that open and close each message cut the text into independently tokenized
  * pieces); when the template does not render message by message (tool results share a turn) the
  * kept conversation is rendered and tokenized whole instead.
+ * The fit is done a step at a time (`fitSteps`: at least one step per message tokenized, and one per
+ * few hundred words of a long message), so that whoever runs it can answer something more urgent
+ * between steps.
  */
 export class PromptFitter {
   constructor(
@@ -84,7 +90,7 @@ export class PromptFitter {
     private readonly options: PromptFitterOptions = {},
   ) {}
 
-  fit(request: FitRequest): FitResult {
+  *fitSteps(request: FitRequest): WorkSteps<FitResult> {
     const window = request.contextWindow;
     const reserve = Math.max(1, request.answerReserve ?? 1);
     const limit = window - reserve;
@@ -94,7 +100,7 @@ export class PromptFitter {
       const text = request.prompt ?? '';
       const atLeast = this.leastTokens(text);
       if (atLeast > limit) return refusal(atLeast, window, sizeMessage(atLeast, window, reserve));
-      const ids = this.options.rawPromptSpecialTokens ? this.tokenizer.encode(text) : this.tokenizer.encodeText(text);
+      const ids = this.options.rawPromptSpecialTokens ? this.tokenizer.encode(text) : yield* this.tokenizer.encodeTextSteps(text);
       if (ids.length > limit) return refusal(ids.length, window, sizeMessage(ids.length, window, reserve));
       return result(ids, 0, window, requested);
     }
@@ -108,13 +114,14 @@ export class PromptFitter {
     if (atLeast > limit) return refusal(atLeast, window, sizeMessage(atLeast, window, reserve));
 
     const pieces = new TranscriptPieces(this.tokenizer, this.renderer, messages, tools, prefill);
-    let used = pieces.frameTokens() + fixed.reduce((sum, i) => sum + pieces.tokens(i), 0);
+    let used = yield* pieces.frameTokens();
+    for (const i of fixed) used += yield* pieces.tokens(i);
     const kept = new Set(fixed);
     const mayDrop = request.dropOldTurns ?? true;
     for (let i = keepFrom - 1; i >= 0; i--) {
       if (isFixed(i)) continue;
       if (mayDrop && used + this.leastTokens(messages[i].content) + MIN_MESSAGE_TOKENS > target) break;
-      const tokens = pieces.tokens(i);
+      const tokens = yield* pieces.tokens(i);
       if (mayDrop && used + tokens > target) break;
       used += tokens;
       kept.add(i);
@@ -122,7 +129,7 @@ export class PromptFitter {
     for (;;) {
       const order = messages.map((_, i) => i).filter((i) => kept.has(i));
       const oldest = order.find((i) => !isFixed(i));
-      const ids = pieces.ids(order);
+      const ids = yield* pieces.ids(order);
       if (!mayDrop || ids.length <= target || oldest === undefined) {
         if (ids.length > limit) return this.overflow(order.map((i) => messages[i]), ids.length, window, reserve, tools, prefill);
         return result(ids, messages.length - order.length, window, requested);
@@ -211,36 +218,38 @@ class TranscriptPieces {
   }
 
   /** Ids of the lead and of the generation prompt. */
-  frameTokens(): number {
-    this.leadIds ??= this.tokenizer.encodePrompt(this.lead);
-    this.generationIds ??= this.tokenizer.encodePrompt(this.generation);
+  *frameTokens(): WorkSteps<number> {
+    this.leadIds ??= yield* this.tokenizer.encodePromptSteps(this.lead);
+    this.generationIds ??= yield* this.tokenizer.encodePromptSteps(this.generation);
     return this.leadIds.length + this.generationIds.length;
   }
 
-  tokens(index: number): number {
-    return this.pieceIds(index).length;
+  *tokens(index: number): WorkSteps<number> {
+    return (yield* this.pieceIds(index)).length;
   }
 
   /** The exact ids of the conversation made of `order` (indices, ascending), generation prompt included. */
-  ids(order: readonly number[]): number[] {
+  *ids(order: readonly number[]): WorkSteps<number[]> {
     const kept = order.map((i) => this.messages[i]);
     const whole = this.renderer.render(kept, true, this.tools) + this.prefill;
     const startsWithSystem = kept[0]?.role === 'system';
     const lead = startsWithSystem ? '' : this.lead;
     const joined = lead + order.map((i) => this.text(i)).join('') + this.generation;
-    if (joined !== whole || (!startsWithSystem && this.lead === '')) return this.tokenizer.encodePrompt(whole);
-    this.frameTokens();
+    if (joined !== whole || (!startsWithSystem && this.lead === '')) return yield* this.tokenizer.encodePromptSteps(whole);
+    yield* this.frameTokens();
     const ids: number[] = startsWithSystem ? [] : [...(this.leadIds as number[])];
-    for (const i of order) for (const id of this.pieceIds(i)) ids.push(id);
+    for (const i of order) for (const id of yield* this.pieceIds(i)) ids.push(id);
     for (const id of this.generationIds as number[]) ids.push(id);
     return ids;
   }
 
-  private pieceIds(index: number): number[] {
+  /** Ids of a message's own turn (tokenized once; a step at least each time it is). */
+  private *pieceIds(index: number): WorkSteps<number[]> {
     let ids = this.idsOf.get(index);
     if (!ids) {
-      ids = this.tokenizer.encodePrompt(this.text(index));
+      ids = yield* this.tokenizer.encodePromptSteps(this.text(index));
       this.idsOf.set(index, ids);
+      yield;
     }
     return ids;
   }

@@ -5,10 +5,13 @@ import { compactMergeRanks } from './merge-ranks';
 import { TokenByteTable } from './token-byte-table';
 import { alternationOf, LiteralTokenText } from './literal-token-text';
 import { resolveTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
+import { runAllSteps, type WorkSteps } from './work-steps';
 
 const EMPTY = new Uint8Array(0);
 /** Ids below this are scanned even if one is missing (the vocabulary has no holes before its added tokens). */
 const QWEN_VOCAB_SCAN_MIN = 151_642;
+/** Pre-tokenized pieces (words, runs of spaces…) turned into ids per step of encodeTextSteps: well under a millisecond. */
+const PIECES_PER_STEP = 256;
 const utf8 = new TextEncoder();
 
 /** The parts of tokenizer_config.json the server uses. */
@@ -71,11 +74,25 @@ export class QwenTokenizer {
 
   /** Ids of `text` as ordinary text: `<|im_end|>` typed by anyone is the ids of its characters, never 151645. */
   encodeText(text: string): number[] {
+    return runAllSteps(this.encodeTextSteps(text));
+  }
+
+  /**
+   * encodeText a step at a time: the text is cut into pieces once (the pre-tokenizer), and the pieces
+   * are turned into ids PIECES_PER_STEP at a time (the model encodes each piece on its own, so the ids
+   * are the same).
+   */
+  *encodeTextSteps(text: string): WorkSteps<number[]> {
     if (!text) return [];
     const normalized = this.engine.normalizer ? this.engine.normalizer(text) : text;
     const pieces = this.engine.pre_tokenizer ? this.engine.pre_tokenizer(normalized) : [normalized];
     const model = this.engine.model as unknown as ((pieces: string[]) => string[]) & { tokens_to_ids: Map<string, number>; unk_token_id?: number };
-    return model(pieces).map((token) => model.tokens_to_ids.get(token) ?? model.unk_token_id ?? 0);
+    const ids: number[] = [];
+    for (let at = 0; at < pieces.length; at += PIECES_PER_STEP) {
+      if (at > 0) yield;
+      for (const token of model(pieces.slice(at, at + PIECES_PER_STEP))) ids.push(model.tokens_to_ids.get(token) ?? model.unk_token_id ?? 0);
+    }
+    return ids;
   }
 
   /**
@@ -84,12 +101,19 @@ export class QwenTokenizer {
    * marked text this is exactly `encode(prompt)`.
    */
   encodePrompt(rendered: string): number[] {
+    return runAllSteps(this.encodePromptSteps(rendered));
+  }
+
+  /** encodePrompt a step at a time (see encodeTextSteps). */
+  *encodePromptSteps(rendered: string): WorkSteps<number[]> {
     const ids: number[] = [];
-    rendered.split(this.addedTokenPattern).forEach((section, index) => {
-      if (!section) return;
+    const sections = rendered.split(this.addedTokenPattern);
+    for (let index = 0; index < sections.length; index++) {
+      const section = sections[index];
+      if (!section) continue;
       if (index % 2 === 1) ids.push(this.engine.token_to_id(section) as number);
-      else for (const id of this.encodeText(this.literalText.unmark(section))) ids.push(id);
-    });
+      else for (const id of yield* this.encodeTextSteps(this.literalText.unmark(section))) ids.push(id);
+    }
     return ids;
   }
 

@@ -2,7 +2,7 @@ import type { TokenizerConfig } from '@qwen/config';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-process';
+import { BUILTIN_TOKENIZER_RUNTIME, TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-process';
 import { tokenizerStrategy } from './tokenizer-strategy';
 import { TokenizerModuleOptions } from './tokenizer.options';
 
@@ -116,6 +116,15 @@ describe(TokenizerProcess.name, () => {
     const second = start(options);
     await exitOf(second);
     expect(second.lastOutputLine()).toBeNull();
+  });
+
+  it('forks our server with its V8 and glibc memory settings (BUILTIN_TOKENIZER_RUNTIME)', async () => {
+    const server = join(root, 'server.js');
+    writeFileSync(server, `process.stdout.write('runtime: ' + process.execArgv.join(' ') + ' ' + process.env.MALLOC_MMAP_THRESHOLD_ + '\\n');`);
+    const logFile = join(root, 'logs', 'tokenizer.log');
+    await exitOf(processes.start({ kind: 'fork', command: server, args: [], cwd: root, logFile }));
+    const { execArgv, env } = BUILTIN_TOKENIZER_RUNTIME;
+    expect(readFileSync(logFile, 'utf8')).toContain(`runtime: ${execArgv.join(' ')} ${env.MALLOC_MMAP_THRESHOLD_}\n`);
   });
 
   it('gives the process a minimal environment, without the API keys or the admin token', async () => {
