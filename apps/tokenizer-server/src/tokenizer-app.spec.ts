@@ -10,6 +10,7 @@ import {
   TokenByteTable,
 } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
+import type { RequestListener, ServerResponse } from 'node:http';
 import request from 'supertest';
 import { createTokenizerApp, type PromptFitting, startTokenizerServer, type TokenizerApp } from './tokenizer-app';
 
@@ -151,6 +152,22 @@ describe(createTokenizerApp.name, () => {
     const reported = sent.filter((e): e is { type: 'printed-text'; handle: string; text: string } => e.type === 'printed-text');
     expect(reported.every((e) => e.handle === handle)).toBe(true);
     expect(reported.map((e) => e.text)).toEqual(printed.filter((text) => text.length > 0));
+  });
+
+  it('reports the text the runner will print before its /decode answer is written, so the report is never behind the terminal', async () => {
+    const { handle } = await registered({ prompt: 'x', contextWindow: 100 });
+    await request(server.app).post('/encode').send({ text: handle }).expect(200);
+    const order: string[] = [];
+    server = { ...server, app: answerWatched(server.app, () => order.push('answer written')) };
+    const realSend = sent.push.bind(sent);
+    sent.push = (...messages: TokenizerProcessMessage[]) => {
+      for (const message of messages) order.push(message.type);
+      return realSend(...messages);
+    };
+    const chunk = tokenizer.encode('Hello there, my friend').slice(0, 3); // a chunk of 3, as the runner sends while generating
+    const res = await request(server.app).post('/decode').send({ token_ids: chunk }).expect(200);
+    expect(res.body.text).toBe(tokenizer.decode(chunk));
+    expect(order).toEqual(['printed-text', 'answer written', 'tokens']);
   });
 
   it('refuses with context_length_exceeded when the prompt cannot fit', async () => {
@@ -301,3 +318,15 @@ describe(startTokenizerServer.name, () => {
     }
   });
 });
+
+/** The listener, told when it writes an answer's end. */
+function answerWatched(app: RequestListener, onEnd: () => void): RequestListener {
+  return (req, res) => {
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      onEnd();
+      return end(...args);
+    }) as ServerResponse['end'];
+    app(req, res);
+  };
+}

@@ -116,11 +116,13 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
       return { answer: { text: tracker.statelessText(ids) } };
     }
     const outcome = tracker.decode(ids);
+    // What the runner prints next: the service takes only this text as model text, and holds what the
+    // terminal shows until this report arrives. Sent BEFORE the answer, so it is already on its way
+    // when the runner prints; sent after, it raced the runner's print and lost by a few ms.
+    if (outcome.kind === 'chunk' && outcome.progress && outcome.text) send({ type: 'printed-text', handle: outcome.progress.handle, text: outcome.text });
     return {
       answer: { text: outcome.text },
       after: () => {
-        // What the runner prints next: the service takes only this text as model text.
-        if (outcome.kind === 'chunk' && outcome.progress && outcome.text) send({ type: 'printed-text', handle: outcome.progress.handle, text: outcome.text });
         if (outcome.progress) send({ type: 'tokens', ...outcome.progress });
         if (outcome.ended) send({ type: 'turn-end', ...outcome.ended });
       },
