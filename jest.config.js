@@ -5,7 +5,9 @@ const { compilerOptions } = require('./tsconfig.json');
 const common = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
-  testEnvironment: 'node',
+  // Node's environment plus a garbage collection after each spec file, so a worker exits within jest's
+  // 500 ms once the run ends (see the file).
+  testEnvironment: '<rootDir>/test/support/collecting-node-environment.ts',
   setupFiles: ['reflect-metadata', '<rootDir>/test/support/quiet-nest-logs.ts'],
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   rootDir: __dirname,
