@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { ModelService } from '@qwen/model';
 import type { ModelStateName } from '@qwen/model';
 import { TokenizerSupervisor } from '@qwen/tokenizer';
@@ -28,7 +28,7 @@ const TOKENIZER_STATES: readonly TokenizerStateName[] = ['stopped', 'starting', 
  * and tokenizer's figures are read from their snapshots at scrape time, never on the token path.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
   private readonly requests = new Counter({
     name: 'qwen_requests_total',
@@ -74,6 +74,16 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
     if (model) this.registerModelMetrics(model);
     if (tokenizer) this.registerTokenizerMetrics(tokenizer);
+  }
+
+  /**
+   * The registry forgets its metrics when the application closes. prom-client's default metrics leave
+   * a GC PerformanceObserver registered for the life of the process, holding this registry; without
+   * this, the registry's scrape-time readers would keep the model and tokenizer services — the whole
+   * closed application — reachable (every service a test suite starts and closes stayed in memory).
+   */
+  onModuleDestroy(): void {
+    this.registry.clear();
   }
 
   observeRequest(o: RequestObservation): void {
