@@ -69,6 +69,13 @@ RunnerProcess.prototype.spawn = async function spawn(this: RunnerProcess, option
   return handle;
 };
 
+/**
+ * The text the service's tokenizer reported it gave the runner to print (`printed-text` over IPC),
+ * timestamped on arrival in the service. A chunk may reach the client only once both the terminal
+ * showed it and this report came: the later of the two sets its release.
+ */
+let serviceReports: TimedChunk[] | null = null;
+
 // ------------------------------------------------------------------ helpers
 
 const conversation = (content: string) => [
@@ -90,6 +97,28 @@ function ptyMarks(chunks: TimedChunk[]): { at: number; pos: number }[] {
   return marks;
 }
 
+/** Positions (in answer characters) reached by each timed piece of answer text. */
+function textMarks(chunks: TimedChunk[]): { at: number; pos: number }[] {
+  let pos = 0;
+  return chunks.map((chunk) => ({ at: chunk.at, pos: (pos += chunk.text.length) }));
+}
+
+/**
+ * For each runner chunk, how long the tokenizer's `printed-text` report came AFTER the terminal
+ * showed that text (0 when it came first): the part of the chunk latency spent waiting for the
+ * tokenizer process, which the service cannot shorten.
+ */
+function reportWaits(pty: TimedChunk[], reports: TimedChunk[]): number[] {
+  const reported = textMarks(reports);
+  const out: number[] = [];
+  let j = 0;
+  for (const mark of ptyMarks(pty)) {
+    while (j < reported.length && reported[j].pos < mark.pos) j++;
+    if (j < reported.length) out.push(Math.max(0, reported[j].at - mark.at));
+  }
+  return out;
+}
+
 /** For each runner chunk, the time until the client had received text up to the same position. */
 function chunkLatencies(pty: TimedChunk[], client: TimedChunk[]): number[] {
   const out: number[] = [];
@@ -106,14 +135,16 @@ function checkAnswer(what: string, got: string, expected: string): void {
   if (got !== expected && problems.length < 20) problems.push(`${what}: expected ${JSON.stringify(expected.slice(0, 60))}, got ${JSON.stringify(got.slice(0, 60))}`);
 }
 
-async function serviceTurn(client: BenchClient, content: string, stream: boolean, expected = content): Promise<{ turn: ServiceTurn; pty: TimedChunk[] }> {
+async function serviceTurn(client: BenchClient, content: string, stream: boolean, expected = content): Promise<{ turn: ServiceTurn; pty: TimedChunk[]; reports: TimedChunk[] }> {
   servicePty = [];
+  serviceReports = [];
   const turn = await client.chat(conversation(content), stream);
   const pty = servicePty;
-  servicePty = null;
+  const reports = serviceReports;
+  servicePty = serviceReports = null;
   if (turn.status !== 200) throw new Error(`the service answered ${turn.status}: ${JSON.stringify(turn.error)}`);
   checkAnswer('service', turn.text, expected);
-  return { turn, pty };
+  return { turn, pty, reports };
 }
 
 async function directTurn(direct: DirectRunner, content: string, expected = content): Promise<DirectTurn> {
@@ -159,6 +190,10 @@ async function startPair(tokenMs: number, promptTokenMs: number): Promise<Pair> 
     logFile: join(directRoot, 'direct.log'),
   });
   const client = new BenchClient(service.url);
+  // Subscribed before any turn: each report is stamped before the turn in flight sees it.
+  const reports = service.app.get(TokenizerBridge).progress$.subscribe((progress) => {
+    if (progress.type === 'printed-text') serviceReports?.push({ at: performance.now(), text: progress.text });
+  });
   return {
     service,
     direct,
@@ -166,6 +201,7 @@ async function startPair(tokenMs: number, promptTokenMs: number): Promise<Pair> 
     serviceFaultFile: service.faultFile,
     directFaultFile,
     async close() {
+      reports.unsubscribe();
       client.close();
       await direct.stop();
       await service.close();
@@ -211,9 +247,10 @@ async function streaming(pair: Pair, tokenMs: number, runs: number, words: numbe
   const runnerRates: number[] = [];
   const directRates: number[] = [];
   const latencies: number[] = [];
+  const waits: number[] = [];
   for (let i = 0; i < runs; i++) {
     if (repeat > 1) writeFileSync(pair.serviceFaultFile, JSON.stringify({ repeat }));
-    const { turn, pty } = await serviceTurn(pair.client, content, true, expected);
+    const { turn, pty, reports } = await serviceTurn(pair.client, content, true, expected);
     const marks = ptyMarks(pty);
     if (marks.length === 0) throw new Error(`the service's runner output was not observed (runner work directory ${servicePtyDir})`);
     const tokens = turn.completionTokens ?? Number.NaN;
@@ -224,6 +261,7 @@ async function streaming(pair: Pair, tokenMs: number, runs: number, words: numbe
     serviceRates.push((tokens / clientSpan) * 1000);
     ratios.push(runnerSpan / clientSpan);
     latencies.push(...chunkLatencies(pty, turn.chunks));
+    waits.push(...reportWaits(pty, reports));
     if (repeat > 1) writeFileSync(pair.directFaultFile, JSON.stringify({ repeat }));
     const d = await directTurn(pair.direct, content, expected);
     const dSpan = d.chunks[d.chunks.length - 1].at - d.chunks[0].at;
@@ -245,6 +283,15 @@ async function streaming(pair: Pair, tokenMs: number, runs: number, words: numbe
     `max ${fmt(Math.max(...latencies), 3)} ms`,
     '≤ 2 ms p99',
     percentile(latencies, 99) <= 2,
+  );
+  const late = waits.filter((w) => w > 0);
+  row(
+    `3. of which waiting for the tokenizer's printed-text report at ${tokenMs} ms/token`,
+    `report after the terminal text for ${late.length} of ${waits.length} chunks`,
+    '—',
+    `wait p50 ${fmt(median(waits), 3)} ms, p99 ${fmt(percentile(waits, 99), 3)} ms, max ${fmt(Math.max(0, ...waits), 3)} ms`,
+    '(reported)',
+    null,
   );
 }
 
