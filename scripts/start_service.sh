@@ -8,6 +8,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 readonly MAIN=dist/apps/qwen-chat/src/main.js
+# V8 flags for a small long-lived server: 1 MB young semi-spaces (V8 keeps 32 MB of them resident
+# otherwise) and an old generation allowed to grow 20 % past the live heap between full collections:
+# ~91 MB idle instead of ~111, and flat after bursts (docs/benchmarks.md, rows 5 and 6). The demo
+# (package.json) and the benchmark (test/bench/service-process.ts) use the same list; a spec checks it.
+readonly NODE_FLAGS=(--max-semi-space-size=1 --heap-growing-percent=20)
 
 # /etc/profile resets PATH: remember which node we were started with.
 NODE_BIN="$(command -v node || true)"
@@ -30,4 +35,9 @@ if [ ! -f "$MAIN" ]; then
   exit 1
 fi
 
-exec "$NODE_BIN" "$MAIN" "$@"
+if ! "$NODE_BIN" "${NODE_FLAGS[@]}" -e '' 2>/dev/null; then
+  # A V8 flag can disappear in a future Node: start anyway, with V8's defaults (more memory).
+  echo "start_service: WARNING: node $("$NODE_BIN" --version) refuses ${NODE_FLAGS[*]}; starting without them" >&2
+  exec "$NODE_BIN" "$MAIN" "$@"
+fi
+exec "$NODE_BIN" "${NODE_FLAGS[@]}" "$MAIN" "$@"

@@ -104,6 +104,13 @@ describe(MetricsService.name, () => {
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it('forgets every metric when the application closes (prom-client\'s GC observer outlives it and holds the registry)', async () => {
+    metrics.observeRequest(observation);
+    expect(await metrics.metrics()).toContain('qwen_model_state');
+    metrics.onModuleDestroy();
+    expect(await metrics.registry.getMetricsAsJSON()).toEqual([]);
+  });
+
   it('works without a model or tokenizer (request metrics only)', async () => {
     const bare = new MetricsService();
     bare.observeRequest(observation);
