@@ -21,18 +21,18 @@ describe(RunnerConnections.name, () => {
   });
 
   it('takes every caller for the runner until the service names one (the server run alone)', async () => {
-    expect(new RunnerConnections().isRunner(await accepted)).toBe(true);
+    expect(await new RunnerConnections().isRunner(await accepted)).toBe(true);
   });
 
   it('recognises a connection whose client end the runner process holds (/proc), and no other', async () => {
     const connections = new RunnerConnections();
     const socket = await accepted;
     connections.setRunner(process.pid); // this process holds the client end
-    expect(connections.isRunner(socket)).toBe(true);
+    expect(await connections.isRunner(socket)).toBe(true);
     connections.setRunner(1); // init holds nothing of ours (and its fds are not readable)
-    expect(connections.isRunner(socket)).toBe(false);
+    expect(await connections.isRunner(socket)).toBe(false);
     connections.setRunner(null); // the runner exited: nobody is
-    expect(connections.isRunner(socket)).toBe(false);
+    expect(await connections.isRunner(socket)).toBe(false);
   });
 
   it('reads /proc once per connection and runner', async () => {
@@ -44,9 +44,26 @@ describe(RunnerConnections.name, () => {
     const connections = new RunnerConnections(proc);
     connections.setRunner(process.pid);
     const socket = await accepted;
-    expect(connections.isRunner(socket)).toBe(true);
+    expect(await connections.isRunner(socket)).toBe(true);
     const first = reads.length;
-    expect(connections.isRunner(socket)).toBe(true);
+    expect(await connections.isRunner(socket)).toBe(true);
     expect(reads.length).toBe(first);
+  });
+
+  it('finds the client end among TIME-WAIT sockets on the same ports and in the IPv6 table', async () => {
+    const socket = await accepted;
+    const peer = socket.remotePort!.toString(16).toUpperCase().padStart(4, '0');
+    const ours = socket.localPort!.toString(16).toUpperCase().padStart(4, '0');
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const timeWait = `   7: 0100007F:${peer} 0100007F:${ours} 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000\n`;
+    const other = `   8: 0100007F:${ours} 0100007F:${peer} 01 00000000:00000000 00:00000000 00000000     0        0 5555 1 0000000000000000 20 4 30 10 -1\n`;
+    const v6 = `   0: 0000000000000000FFFF00000100007F:${peer} 0000000000000000FFFF00000100007F:${ours} 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 20 4 30 10 -1\n`;
+    const tables = { tcp: header + timeWait + other, tcp6: header + v6 };
+    const connections = new RunnerConnections({ tcpTable: async (family) => tables[family], fdTargets: async () => ['pipe:[1]', 'socket:[4242]'] });
+    connections.setRunner(1234);
+    expect(await connections.isRunner(socket)).toBe(true);
+    const notHeld = new RunnerConnections({ tcpTable: async (family) => tables[family], fdTargets: async () => ['socket:[5555]', 'socket:[0]'] });
+    notHeld.setRunner(1234);
+    expect(await notHeld.isRunner(socket)).toBe(false); // 5555 is our own end, 0 the TIME-WAIT one: neither is the client's
   });
 });

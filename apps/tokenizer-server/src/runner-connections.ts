@@ -1,38 +1,36 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 
-/** Reads what the kernel says about sockets and processes (/proc); swapped in tests. */
+/**
+ * Reads what the kernel says about sockets and processes (/proc); swapped in tests. Asynchronous: the
+ * socket table lists every TCP socket of the host, TIME-WAIT ones included (the runner leaves one per
+ * call), so reading it can take milliseconds — in libuv's thread pool, never on the thread that
+ * answers the runner.
+ */
 export interface ProcReader {
   /** Text of /proc/net/tcp or /proc/net/tcp6 ('' when unreadable). */
-  tcpTable(family: 'tcp' | 'tcp6'): string;
+  tcpTable(family: 'tcp' | 'tcp6'): Promise<string>;
   /** Link targets of /proc/<pid>/fd/* (e.g. `socket:[12345]`); [] when unreadable (gone, not ours). */
-  fdTargets(pid: number): string[];
+  fdTargets(pid: number): Promise<string[]>;
 }
 
 export const procFs: ProcReader = {
-  tcpTable(family) {
+  async tcpTable(family) {
     try {
-      return readFileSync(`/proc/net/${family}`, 'utf8');
+      return await readFile(`/proc/net/${family}`, 'utf8');
     } catch {
       return '';
     }
   },
-  fdTargets(pid) {
+  async fdTargets(pid) {
     let names: string[];
     try {
-      names = readdirSync(`/proc/${pid}/fd`);
+      names = await readdir(`/proc/${pid}/fd`);
     } catch {
       return [];
     }
-    const targets: string[] = [];
-    for (const name of names) {
-      try {
-        targets.push(readlinkSync(`/proc/${pid}/fd/${name}`));
-      } catch {
-        // closed meanwhile
-      }
-    }
-    return targets;
+    const targets = await Promise.all(names.map((name) => readlink(`/proc/${pid}/fd/${name}`).catch(() => null))); // null: closed meanwhile
+    return targets.filter((target): target is string => target !== null);
   },
 };
 
@@ -47,7 +45,7 @@ const UNKNOWN = Symbol('unknown');
  */
 export class RunnerConnections {
   private pid: number | null | typeof UNKNOWN = UNKNOWN;
-  private readonly verdicts = new WeakMap<Socket, { pid: number | null; runner: boolean }>();
+  private readonly verdicts = new WeakMap<Socket, { pid: number | null; runner: Promise<boolean> }>();
 
   constructor(private readonly proc: ProcReader = procFs) {}
 
@@ -55,10 +53,11 @@ export class RunnerConnections {
     this.pid = pid;
   }
 
-  isRunner(socket: Socket): boolean {
+  /** Whether the runner holds the other end of `socket`; looked up once per connection and runner. */
+  isRunner(socket: Socket): Promise<boolean> {
     const pid = this.pid;
-    if (pid === UNKNOWN) return true;
-    if (pid === null) return false;
+    if (pid === UNKNOWN) return Promise.resolve(true);
+    if (pid === null) return Promise.resolve(false);
     const known = this.verdicts.get(socket);
     if (known && known.pid === pid) return known.runner;
     const runner = this.holds(pid, socket);
@@ -66,23 +65,22 @@ export class RunnerConnections {
     return runner;
   }
 
-  private holds(pid: number, socket: Socket): boolean {
+  private async holds(pid: number, socket: Socket): Promise<boolean> {
     const { remotePort, localPort } = socket;
     if (remotePort === undefined || localPort === undefined) return false;
-    const inode = this.clientInode(remotePort, localPort);
-    if (inode === null) return false;
-    return this.proc.fdTargets(pid).includes(`socket:[${inode}]`);
+    const [inode, targets] = await Promise.all([this.clientInode(remotePort, localPort), this.proc.fdTargets(pid)]);
+    return inode !== null && targets.includes(`socket:[${inode}]`);
   }
 
   /** Inode of the socket whose local port is the peer's and remote port is ours (the client's end). */
-  private clientInode(peerPort: number, ourPort: number): string | null {
-    const local = `:${hexPort(peerPort)}`;
-    const remote = `:${hexPort(ourPort)}`;
+  private async clientInode(peerPort: number, ourPort: number): Promise<string | null> {
+    // One native regular-expression pass over the table finds the candidate lines (a TIME-WAIT socket
+    // on the same ports has inode 0); only those are split into fields.
+    const line = new RegExp(`^\\s*\\d+: [0-9A-F]+:${hexPort(peerPort)} [0-9A-F]+:${hexPort(ourPort)} .*$`, 'gm');
     for (const family of ['tcp', 'tcp6'] as const) {
-      for (const line of this.proc.tcpTable(family).split('\n').slice(1)) {
-        const fields = line.trim().split(/\s+/);
-        if (fields.length < 10) continue;
-        if (fields[1].endsWith(local) && fields[2].endsWith(remote) && fields[9] !== '0') return fields[9];
+      for (const [candidate] of (await this.proc.tcpTable(family)).matchAll(line)) {
+        const inode = candidate.trim().split(/\s+/)[9];
+        if (inode !== undefined && inode !== '0') return inode;
       }
     }
     return null;

@@ -78,17 +78,17 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
   const { tokens, fitting } = options;
   const send = options.send ?? (() => undefined);
   const logger = options.logger ?? silentLogger;
-  const isRunner = (req: IncomingMessage) => options.runner?.isRunner(req.socket) ?? true;
+  const isRunner = async (req: IncomingMessage): Promise<boolean> => (options.runner ? options.runner.isRunner(req.socket) : true);
   const store = new PromptHandleStore({ ttlMs: options.handleTtlMs ?? DEFAULT_HANDLE_TTL_MS, maxEntries: options.maxHandles, clock: options.clock });
   const tracker = new TurnTracker(tokens, { history: options.turnHistory });
 
   const guard = new RunnerOnlyGuard();
 
-  function encode(req: IncomingMessage, body: unknown): Answer | Promise<Answer> {
+  async function encode(req: IncomingMessage, body: unknown): Promise<Answer> {
     const text = asBody(body).text;
     if (typeof text !== 'string') throw new InvalidRequestError('text must be a string');
     const candidate = text.trim();
-    const fromRunner = isRunner(req);
+    const fromRunner = await isRunner(req);
     const registered = fromRunner && candidate.startsWith(PROMPT_HANDLE_PREFIX) ? store.take(candidate) : undefined;
     if (registered) {
       tracker.startTurn(registered);
@@ -109,9 +109,9 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     }));
   }
 
-  function decode(req: IncomingMessage, body: unknown): Answer {
+  async function decode(req: IncomingMessage, body: unknown): Promise<Answer> {
     const ids = parseTokenIds(asBody(body));
-    if (!isRunner(req)) {
+    if (!(await isRunner(req))) {
       // Another local client: the same answer, from the ids alone; the turn does not see it.
       return { answer: { text: tracker.statelessText(ids) } };
     }
