@@ -10,8 +10,9 @@ import type { Duplex } from 'node:stream';
 
 /**
  * Starts the REAL tokenizer server process from dist/ (run `npm run build` first, as `npm test` does)
- * as the service does (fork, IPC channel), registers prompts over IPC like the service, and talks to
- * its port over HTTP exactly like the upstream runner does — and like a foreign local client would.
+ * as the service does (fork, IPC channel, registration pipe), registers prompts over the pipe like the
+ * service, and talks to its port over HTTP exactly like the upstream runner does — and like a foreign
+ * local client would.
  */
 const MAIN = join(__dirname, '..', 'dist', 'apps', 'tokenizer-server', 'src', 'main.js');
 const EOS = 151645;

@@ -97,7 +97,7 @@ describe(createTokenizerApp.name, () => {
     expect(res.body.token_ids).toEqual(upstreamIds('Hi', 'Be terse.'));
   });
 
-  it('registers a prompt over IPC, answers its handle once with the registered ids, then statelessly', async () => {
+  it('registers a prompt, answers its handle once with the registered ids, then statelessly', async () => {
     const messages = [
       { role: 'system', content: 'Line one.\nLine two.' },
       { role: 'user', content: 'Q1' },
@@ -189,7 +189,7 @@ describe(createTokenizerApp.name, () => {
     });
   });
 
-  it('registers tools, past calls and the assistant prefill over IPC: the runner gets them as prompt ids', async () => {
+  it('registers tools, past calls and the assistant prefill: the runner gets them as prompt ids', async () => {
     const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
     const messages = [
       { role: 'user', content: 'Weather?' },

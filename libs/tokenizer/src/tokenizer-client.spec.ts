@@ -222,7 +222,7 @@ describe(TokenizerClient.name, () => {
       await expect(client.registerPrompt({ prompt: 'long', contextWindow: 1024 })).rejects.toBeInstanceOf(ContextLengthExceededError);
     });
 
-    it('registers and releases nothing over IPC, and checks health on /bos_id', async () => {
+    it('registers and releases nothing over the channels of the fork, and checks health on /bos_id', async () => {
       tokenizerStrategy('upstream').release(client, 'x');
       expect(sent).toEqual([]);
       handler = (_req, res) => json(res, 200, { bos_id: -1 });

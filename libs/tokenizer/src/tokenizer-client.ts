@@ -38,9 +38,9 @@ interface Pending {
  * The service's calls to the tokenizer process.
  * - Our server (builtin): over the channels of the forked process, never over its port —
  *   registrations over the registration pipe (read by the process's worker thread, not by the thread
- *   answering the runner), everything else over IPC. A registration answers when it is done (a long history is never cut short by a timeout; the work
- *   runs off the thread that answers the runner), and fails with TokenizerUnavailableError only when
- *   the process is not ready or goes away meanwhile.
+ *   answering the runner), everything else over IPC. A registration answers when it is done (a long
+ *   history is never cut short by a timeout; the work runs off the thread that answers the runner),
+ *   and fails with TokenizerUnavailableError only when the process is not ready or goes away meanwhile.
  * - The upstream server: its /encode over HTTP (tokenizer.requestTimeoutMs), the only call it has.
  */
 @Injectable()
