@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { TokenizerCommand } from '@qwen/tokenizer';
 import { TokenByteTable } from '@qwen/tokenizer-engine';
+import { IdleGarbageCollection } from './collect-garbage';
 import { RunnerConnections } from './runner-connections';
 import { isLoopbackHost } from './runner-only-guard';
 import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink } from './tokenizer-app';
@@ -107,7 +108,14 @@ async function main(): Promise<void> {
     send,
     logger,
   });
-  fitting.takeRegistrations((fitted) => server.storePrompt(fitted));
+  // This thread now allocates too little for V8 to collect its old garbage by itself (the runner's calls
+  // leave some): collected once it is idle after work, never while the runner is calling.
+  const idleCollection = new IdleGarbageCollection();
+  server.server.on('request', () => idleCollection.workDone());
+  fitting.takeRegistrations((fitted) => {
+    idleCollection.workDone();
+    return server.storePrompt(fitted);
+  });
   process.on('message', (message: TokenizerCommand) => {
     server.command(message).catch((error: Error) => logError(`command ${String(message?.type)} failed: ${error.message}`));
   });

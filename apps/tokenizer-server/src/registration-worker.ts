@@ -15,7 +15,7 @@ import { chatTemplateRendererFor, PromptFitter, QwenTokenizer, resolveTokenizerF
 import { setPriority } from 'node:os';
 import { Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { collectGarbage } from './collect-garbage';
+import { collectGarbage, IdleGarbageCollection } from './collect-garbage';
 import { FittingQueue } from './fitting-queue';
 import { readJsonLines } from './json-lines';
 import { PromptRegistrations } from './prompt-registrations';
@@ -38,14 +38,9 @@ void tokenizer.maxTokenBytes;
 collectGarbage();
 const port = parentPort!;
 
-/** Once idle this long after work, the worker collects its garbage (docs/tokenizer.md, Memory). */
-const IDLE_COLLECT_MS = 1000;
-let idleCollection: NodeJS.Timeout | undefined;
-
-function workDone(): void {
-  clearTimeout(idleCollection);
-  idleCollection = setTimeout(() => queue.busy || collectGarbage(), IDLE_COLLECT_MS);
-}
+// Fitting leaves tens of MB of garbage: collected once the worker is idle (docs/tokenizer.md, Memory).
+const idleCollection = new IdleGarbageCollection(() => queue.busy);
+const workDone = () => idleCollection.workDone();
 const toMain = (message: FromFittingWorker) => port.postMessage(message);
 const logError = (message: string) => process.stderr.write(`[tokenizer-server] ERROR ${message}\n`);
 
