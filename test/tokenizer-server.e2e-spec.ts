@@ -2,13 +2,17 @@ import type { ChatMessage, RegisterPromptRequest, RegisterPromptResponse, Tokeni
 import { QWEN_UPSTREAM_SYSTEM_PROMPT, QwenTokenizer, resolveTokenizerFiles } from '@qwen/tokenizer-engine';
 import { freePort } from '@qwen/testing/free-port';
 import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
 
 /**
  * Starts the REAL tokenizer server process from dist/ (run `npm run build` first, as `npm test` does)
- * as the service does (fork, IPC channel), registers prompts over IPC like the service, and talks to
- * its port over HTTP exactly like the upstream runner does — and like a foreign local client would.
+ * as the service does (fork, IPC channel, registration pipe), registers prompts over the pipe like the
+ * service, and talks to its port over HTTP exactly like the upstream runner does — and like a foreign
+ * local client would.
  */
 const MAIN = join(__dirname, '..', 'dist', 'apps', 'tokenizer-server', 'src', 'main.js');
 const EOS = 151645;
@@ -24,6 +28,9 @@ describe('tokenizer server process (e2e)', () => {
   let child: ChildProcess;
   let base: string;
   let output = '';
+  /** The answers read off the registration pipe. */
+  const answers = new EventEmitter();
+  const registrationPipe = () => child.stdio[4] as Duplex;
   let tokenizer: QwenTokenizer;
 
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer<T>> {
@@ -61,10 +68,14 @@ describe('tokenizer server process (e2e)', () => {
       const onMessage = (answer: TokenizerProcessMessage) => {
         if (!('id' in answer) || answer.id !== id) return;
         child.off('message', onMessage);
+        answers.off('message', onMessage);
         resolve(answer);
       };
+      answers.on('message', onMessage);
       child.on('message', onMessage);
-      child.send({ ...message, id } as TokenizerCommand);
+      // As the service sends them (TokenizerProcess): registrations over the registration pipe, the rest over IPC.
+      if (message.type === 'register') registrationPipe().write(`${JSON.stringify({ ...message, id })}\n`);
+      else child.send({ ...message, id } as TokenizerCommand);
     });
   }
 
@@ -97,7 +108,8 @@ describe('tokenizer server process (e2e)', () => {
     tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    child = fork(MAIN, ['--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+    child = fork(MAIN, ['--port', String(port), '--registration-fd', '4'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'], execArgv: [] });
+    createInterface({ input: registrationPipe() }).on('line', (line) => answers.emit('message', JSON.parse(line)));
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitUntilAnswering(20000);
@@ -134,7 +146,7 @@ describe('tokenizer server process (e2e)', () => {
     expect(await call('GET', '/eos_id')).toMatchObject({ status: 200, body: { eos_id: EOS } });
   });
 
-  it('hands a prompt registered over IPC to /encode once, then answers its text statelessly like upstream', async () => {
+  it('hands a prompt registered over the registration pipe to /encode once, then answers its text statelessly like upstream', async () => {
     const messages: ChatMessage[] = [
       { role: 'system', content: 'You answer in two lines.\nNever more.' },
       { role: 'user', content: 'What is 2+2?\nExplain.' },

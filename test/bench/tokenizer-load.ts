@@ -1,11 +1,12 @@
 /**
- * The tokenizer server process alone, as the service forks it (IPC channel) and as the runner calls
- * it (HTTP): how fast the runner's calls stay while other clients' prompts are registered, how long
+ * The tokenizer server process alone, as the service forks it (TokenizerProcess: IPC channel and
+ * registration pipe) and as the runner calls it (HTTP): how fast the runner's calls stay while other clients' prompts are registered, how long
  * registrations take, and whether its memory stays flat across bursts (issue 12).
  */
-import { BUILTIN_TOKENIZER_RUNTIME, type RegisterPromptRequest, type TokenizerCommand, type TokenizerProcessMessage } from '@qwen/tokenizer';
+import { type RegisterPromptRequest, type TokenizerChild, TokenizerProcess, type TokenizerProcessMessage } from '@qwen/tokenizer';
 import { findInstallRoot } from '@qwen/config';
-import { ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -26,39 +27,46 @@ function history(count: number, bytes: number): RegisterPromptRequest['messages'
 
 class TokenizerUnderTest {
   private nextId = 1;
+  private readonly waiting = new Map<number, (answer: TokenizerProcessMessage) => void>();
 
   private constructor(
-    readonly child: ChildProcess,
+    readonly child: TokenizerChild,
     readonly port: number,
-  ) {}
-
-  static async start(): Promise<TokenizerUnderTest> {
-    const main = join(findInstallRoot(__dirname), 'dist', 'apps', 'tokenizer-server', 'src', 'main.js');
-    const port = await freePort();
-    // Run as the service runs it (TokenizerProcess): the same V8 and glibc settings.
-    const child = fork(main, ['--port', String(port)], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      execArgv: [...BUILTIN_TOKENIZER_RUNTIME.execArgv],
-      env: { ...process.env, ...BUILTIN_TOKENIZER_RUNTIME.env },
+    private readonly logDir: string,
+  ) {
+    child.onMessage((message) => {
+      const answer = message as TokenizerProcessMessage;
+      if (!('id' in answer)) return;
+      this.waiting.get(answer.id)?.(answer);
+      this.waiting.delete(answer.id);
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the tokenizer server exited (${code})`)));
-      const onMessage = (m: TokenizerProcessMessage) => m.type === 'ready' && (child.off('message', onMessage), resolve());
-      child.on('message', onMessage);
-    });
-    return new TokenizerUnderTest(child, port);
   }
 
+  static async start(): Promise<TokenizerUnderTest> {
+    const root = findInstallRoot(__dirname);
+    const port = await freePort();
+    const logDir = mkdtempSync(join(tmpdir(), 'tokenizer-bench-'));
+    // Started as the service starts it (TokenizerProcess): the same V8 and glibc settings, the same channels.
+    const child = new TokenizerProcess().start({
+      kind: 'fork',
+      command: join(root, 'dist', 'apps', 'tokenizer-server', 'src', 'main.js'),
+      args: ['--port', String(port)],
+      cwd: root,
+      logFile: join(logDir, 'tokenizer.log'),
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.onExit((exit) => reject(new Error(`the tokenizer server exited (${exit.code ?? exit.signal}): ${child.lastOutputLine() ?? ''}`)));
+      child.onMessage((m) => (m as TokenizerProcessMessage).type === 'ready' && resolve());
+    });
+    return new TokenizerUnderTest(child, port, logDir);
+  }
+
+  /** A registration, over the registration channel as the service sends it. */
   register(request: RegisterPromptRequest): Promise<TokenizerProcessMessage> {
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      const onMessage = (m: TokenizerProcessMessage) => {
-        if (!('id' in m) || m.id !== id) return;
-        this.child.off('message', onMessage);
-        resolve(m);
-      };
-      this.child.on('message', onMessage);
-      this.child.send({ type: 'register', id, request } satisfies TokenizerCommand);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, resolve);
+      if (!this.child.register({ type: 'register', id, request })) reject(new Error('the tokenizer server has no registration channel'));
     });
   }
 
@@ -73,9 +81,10 @@ class TokenizerUnderTest {
   }
 
   async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    const exited = new Promise((resolve) => this.child.onExit(resolve));
     this.child.kill('SIGTERM');
     await exited;
+    rmSync(this.logDir, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,8 @@
 import type { FitResult, WorkSteps } from '@qwen/tokenizer-engine';
 import { FittingQueue, type FittingWork } from './fitting-queue';
-import type { FittingReply } from './worker-prompt-fitting';
+import type { FitReply, LineReply } from './worker-prompt-fitting';
+
+type FittingReply = LineReply | FitReply;
 
 const FITTED: FitResult = { ok: true, prompt: { ids: [1, 2, 3], promptTokens: 3, maxTokens: 10, droppedMessages: 0 } };
 const REQUEST = { prompt: 'x', contextWindow: 16 };
@@ -21,9 +23,15 @@ describe(FittingQueue.name, () => {
   const queueOf = (work: FittingWork) =>
     new FittingQueue(
       work,
-      (reply) => {
-        replies.push(reply);
-        onReply?.(reply);
+      {
+        line: (reply) => {
+          replies.push(reply);
+          onReply?.(reply);
+        },
+        fit: (reply) => {
+          replies.push(reply);
+          onReply?.(reply);
+        },
       },
       clock,
     );

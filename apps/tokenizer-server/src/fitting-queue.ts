@@ -1,6 +1,6 @@
 import type { FitRequest, FitResult, WorkSteps } from '@qwen/tokenizer-engine';
 import { performance } from 'node:perf_hooks';
-import type { FittingReply, FittingRequest } from './worker-prompt-fitting';
+import type { FitReply, FittingRequest, LineReply } from './worker-prompt-fitting';
 
 /** The tokenizer work of the worker thread. */
 export interface FittingWork {
@@ -30,7 +30,7 @@ export class FittingQueue {
 
   constructor(
     private readonly work: FittingWork,
-    private readonly reply: (reply: FittingReply) => void,
+    private readonly replies: { line(reply: LineReply): void; fit(reply: FitReply): void },
     private readonly now: () => number = () => performance.now(),
   ) {}
 
@@ -48,12 +48,12 @@ export class FittingQueue {
   private next(): void {
     this.scheduled = false;
     const line = this.lines.shift();
-    if (line) this.reply(this.encode(line));
+    if (line) this.replies.line(this.encode(line));
     else this.fitSlice();
     this.schedule();
   }
 
-  private encode(job: LineJob): FittingReply {
+  private encode(job: LineJob): LineReply {
     try {
       return { id: job.id, ids: this.work.encodeLine(job.text) };
     } catch (error) {
@@ -75,14 +75,14 @@ export class FittingQueue {
         const step = steps.next();
         if (step.done) {
           this.current = null;
-          this.reply({ id, result: step.value });
+          this.replies.fit({ id, result: step.value });
           return;
         }
         if (this.now() >= deadline) return;
       }
     } catch (error) {
       this.current = null;
-      this.reply({ id, error: (error as Error).message });
+      this.replies.fit({ id, error: (error as Error).message });
     }
   }
 

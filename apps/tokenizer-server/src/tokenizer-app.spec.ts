@@ -1,4 +1,4 @@
-import type { RegisterPromptResponse, TokenizerProcessMessage } from '@qwen/tokenizer';
+import type { RegisterPromptResponse, RegistrationAnswer, TokenizerProcessMessage } from '@qwen/tokenizer';
 import {
   chatTemplateRendererFor,
   PROMPT_HANDLE_PATTERN,
@@ -12,6 +12,7 @@ import {
 import type { Clock } from '@qwen/supervision';
 import type { RequestListener, ServerResponse } from 'node:http';
 import request from 'supertest';
+import { PromptRegistrations } from './prompt-registrations';
 import { createTokenizerApp, type PromptFitting, startTokenizerServer, type TokenizerApp } from './tokenizer-app';
 
 jest.setTimeout(30000);
@@ -20,6 +21,7 @@ describe(createTokenizerApp.name, () => {
   let tokenizer: QwenTokenizer;
   let tokens: TokenByteTable;
   let fitting: PromptFitting;
+  let fitter: PromptFitter;
   let server: TokenizerApp;
   let sent: TokenizerProcessMessage[];
   let nextId: number;
@@ -28,32 +30,41 @@ describe(createTokenizerApp.name, () => {
     tokenizer.encode(`<|im_start|>system\n${system}<|im_end|>\n<|im_start|>user\n${text}<|im_end|>\n<|im_start|>assistant\n`);
   const progress = () => sent.filter((m) => m.type !== 'registered' && m.type !== 'refused' && m.type !== 'reported');
 
-  /** The parent's `register` command; resolves with the process's answer. */
-  async function register(body: object): Promise<TokenizerProcessMessage> {
+  /**
+   * The service's `register` command, taken as the worker takes it (registration-worker.ts:
+   * PromptRegistrations, the fit, the main thread's store) in this thread; resolves with the answer.
+   */
+  async function register(body: object, app: TokenizerApp = server): Promise<RegistrationAnswer> {
     const id = nextId++;
-    await server.command({ type: 'register', id, request: body as never });
-    const answer = sent.find((m) => 'id' in m && m.id === id);
+    let answer: RegistrationAnswer | undefined;
+    const registrations: PromptRegistrations = new PromptRegistrations({
+      fit: (fitId, request) => registrations.fitted(fitId, { result: runAllSteps(fitter.fitSteps(request)) }),
+      store: (fitted) => registrations.stored(fitted.id, app.storePrompt(fitted)),
+      answer: (given) => (answer = given),
+      logError: () => undefined,
+    });
+    registrations.receive({ type: 'register', id, request: body });
     if (!answer) throw new Error('no answer to the register command');
     return answer;
   }
 
-  async function registered(body: object): Promise<RegisterPromptResponse> {
-    const answer = await register(body);
+  async function registered(body: object, app: TokenizerApp = server): Promise<RegisterPromptResponse> {
+    const answer = await register(body, app);
     if (answer.type !== 'registered') throw new Error(`refused: ${JSON.stringify(answer)}`);
     return answer.response;
   }
 
-  /** What the worker thread does (registration-worker.ts), in this thread. */
+  /** The lines the worker thread encodes (registration-worker.ts), in this thread. */
   function fittingWith(defaultSystemPrompt: string | null): PromptFitting {
     const renderer = chatTemplateRendererFor(tokenizer, defaultSystemPrompt);
-    const fitter = new PromptFitter(tokenizer, renderer);
-    return { fit: async (req) => runAllSteps(fitter.fitSteps(req)), encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
+    return { encodeLine: async (text) => tokenizer.encode(renderer.renderSingleUserMessage(text)) };
   }
 
   beforeAll(() => {
     tokenizer = QwenTokenizer.load(resolveTokenizerFiles(null));
     tokens = new TokenByteTable(tokenizer.byteTable().tables);
     fitting = fittingWith(null);
+    fitter = new PromptFitter(tokenizer, chatTemplateRendererFor(tokenizer, null));
   });
   beforeEach(() => {
     sent = [];
@@ -86,7 +97,7 @@ describe(createTokenizerApp.name, () => {
     expect(res.body.token_ids).toEqual(upstreamIds('Hi', 'Be terse.'));
   });
 
-  it('registers a prompt over IPC, answers its handle once with the registered ids, then statelessly', async () => {
+  it('registers a prompt, answers its handle once with the registered ids, then statelessly', async () => {
     const messages = [
       { role: 'system', content: 'Line one.\nLine two.' },
       { role: 'user', content: 'Q1' },
@@ -178,7 +189,7 @@ describe(createTokenizerApp.name, () => {
     });
   });
 
-  it('registers tools, past calls and the assistant prefill over IPC: the runner gets them as prompt ids', async () => {
+  it('registers tools, past calls and the assistant prefill: the runner gets them as prompt ids', async () => {
     const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
     const messages = [
       { role: 'user', content: 'Weather?' },
@@ -265,8 +276,7 @@ describe(createTokenizerApp.name, () => {
     const guarded = createTokenizerApp({ tokens, fitting, clock, handleTtlMs: 10_000, runner, send: (message) => sent.push(message) });
     await guarded.command({ type: 'runner', pid: 4242 });
     expect(runner.setRunner).toHaveBeenCalledWith(4242);
-    await guarded.command({ type: 'register', id: 1, request: { prompt: 'x', contextWindow: 100, maxTokens: 50 } });
-    const { handle } = (sent.find((m) => m.type === 'registered') as Extract<TokenizerProcessMessage, { type: 'registered' }>).response;
+    const { handle } = await registered({ prompt: 'x', contextWindow: 100, maxTokens: 50 }, guarded);
 
     runnerCalling = false; // a foreign client that somehow learnt the handle cannot start the turn
     const stolen = await request(guarded.app).post('/encode').send({ text: handle }).expect(200);
@@ -304,10 +314,7 @@ describe(startTokenizerServer.name, () => {
   it('listens, then sends the ready message with the real port and source', async () => {
     const sent: TokenizerProcessMessage[] = [];
     const tokens = new TokenByteTable({ offsets: new Uint32Array(1), bytes: new Uint8Array(0) });
-    const fitting: PromptFitting = {
-      fit: async () => ({ ok: false, error: { error: { code: 'context_length_exceeded', message: '', promptTokens: 0, contextWindow: 0 } } }),
-      encodeLine: async () => [],
-    };
+    const fitting: PromptFitting = { encodeLine: async () => [] };
     const running = await startTokenizerServer({ tokens, fitting, source: 'model-dir', tokenizerDir: '/models/x', host: '127.0.0.1', port: 0, send: (m) => sent.push(m) });
     try {
       expect(sent).toEqual([{ type: 'ready', port: running.port, source: 'model-dir', tokenizerDir: '/models/x' }]);

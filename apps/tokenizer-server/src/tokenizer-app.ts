@@ -1,9 +1,10 @@
 import type { RegisterPromptResponse, TokenizerCommand, TokenizerProcessMessage, TokenizerSourceKind } from '@qwen/tokenizer';
-import { type FitRequest, type FitResult, PROMPT_HANDLE_PREFIX, PromptHandleStore, QWEN_BOS_ID, QWEN_EOS_ID } from '@qwen/tokenizer-engine';
+import { PROMPT_HANDLE_PREFIX, PromptHandleStore, QWEN_BOS_ID, QWEN_EOS_ID } from '@qwen/tokenizer-engine';
 import type { Clock } from '@qwen/supervision';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { asBody, InvalidRequestError, parseRegisterPrompt, parseTokenIds } from './request-validation';
+import type { PromptToStore } from './prompt-registrations';
+import { asBody, InvalidRequestError, parseTokenIds } from './request-validation';
 import { readJsonBody, RunnerRequestError, sendJson } from './runner-http';
 import { RunnerOnlyGuard } from './runner-only-guard';
 import type { RunnerConnections } from './runner-connections';
@@ -12,10 +13,8 @@ import { TurnTracker, type TurnTrackerTokenizer } from './turn-tracker';
 /** Receives the messages meant for the parent process (process.send under fork). */
 export type TokenizerMessageSink = (message: TokenizerProcessMessage) => void;
 
-/** The tokenizer, off the thread that answers the runner (a worker thread): all rendering, encoding and fitting. */
+/** The tokenizer, off the thread that answers the runner (a worker thread, which also fits the registrations). */
 export interface PromptFitting {
-  /** Renders, encodes and fits a registration. */
-  fit(request: FitRequest): Promise<FitResult>;
   /** The upstream server's /encode: `text` as the only user message after the default system prompt. */
   encodeLine(text: string): Promise<number[]>;
 }
@@ -53,6 +52,8 @@ export interface TokenizerApp {
   tracker: TurnTracker;
   /** Handles one command of the parent process (IPC). */
   command(command: TokenizerCommand): Promise<void>;
+  /** Stores a fitted registration under a new handle (the worker fits, this thread stores). */
+  storePrompt(fitted: PromptToStore): RegisterPromptResponse;
 }
 
 /**
@@ -69,10 +70,10 @@ const silentLogger: TokenizerServerLogger = { log: () => undefined, error: () =>
 
 /**
  * The tokenizer server: the runner's HTTP protocol (GET /bos_id, GET /eos_id, POST /encode,
- * POST /decode — and nothing else on the port), and the parent's IPC commands (register, release,
- * report). Every HTTP answer comes from state that is ready when the request arrives: a
- * registration is fitted by `fitting` (a worker thread) and only its ids are stored here, so no
- * other client's prompt can delay the runner.
+ * POST /decode — and nothing else on the port), and the parent's IPC commands (release, report,
+ * runner). Every HTTP answer comes from state that is ready when the request arrives: a
+ * registration is received and fitted by the worker thread, off this thread, and only its ids are
+ * stored here (`storePrompt`), so no other client's prompt can delay the runner.
  */
 export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
   const { tokens, fitting } = options;
@@ -158,41 +159,15 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     });
   };
 
-  /** Checks a registration and hands it to the worker; nothing of its text is kept here while it is fitted. */
-  function register(id: number, body: unknown): Promise<void> {
-    let request: FitRequest;
-    try {
-      request = parseRegisterPrompt(asBody(body));
-    } catch (error) {
-      send({ type: 'refused', id, error: { code: 'invalid_request', message: (error as Error).message } });
-      return Promise.resolve();
-    }
-    return storeFitted(id, request.contextWindow, fitting.fit(request));
-  }
-
-  async function storeFitted(id: number, contextWindow: number, fit: Promise<FitResult>): Promise<void> {
-    let fitted: FitResult;
-    try {
-      fitted = await fit;
-    } catch (error) {
-      logger.error(`registration failed: ${(error as Error).message}`);
-      send({ type: 'refused', id, error: { code: 'internal_error', message: 'the tokenizer could not fit the prompt' } });
-      return;
-    }
-    if (!fitted.ok) {
-      send({ type: 'refused', id, error: fitted.error.error });
-      return;
-    }
+  /** Stores a registration the worker has fitted: its handle is live before the service learns it. */
+  function storePrompt(fitted: PromptToStore): RegisterPromptResponse {
     const { ids, promptTokens, maxTokens, droppedMessages } = fitted.prompt;
-    const stored = store.register({ ids, promptTokens, maxTokens, contextWindow });
-    const response: RegisterPromptResponse = { handle: stored.handle, promptTokens, maxTokens, droppedMessages, expiresAt: stored.expiresAt };
-    send({ type: 'registered', id, response });
+    const stored = store.register({ ids, promptTokens, maxTokens, contextWindow: fitted.contextWindow });
+    return { handle: stored.handle, promptTokens, maxTokens, droppedMessages, expiresAt: stored.expiresAt };
   }
 
   async function command(message: TokenizerCommand): Promise<void> {
     switch (message.type) {
-      case 'register':
-        return register(message.id, message.request);
       case 'release':
         store.take(message.handle);
         return;
@@ -205,7 +180,7 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     }
   }
 
-  return { app, store, tracker, command };
+  return { app, store, tracker, command, storePrompt };
 }
 
 /** The answer of a runner call, and what to tell the service once it is sent. */

@@ -1,7 +1,8 @@
-import type { TokenizerSourceKind } from '@qwen/tokenizer';
+import type { RegisterPromptResponse, TokenizerSourceKind } from '@qwen/tokenizer';
 import type { FitRequest, FitResult, TokenByteTableData } from '@qwen/tokenizer-engine';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { PromptToStore } from './prompt-registrations';
 import type { PromptFitting, TokenizerServerLogger } from './tokenizer-app';
 
 export interface FittingWorkerData {
@@ -9,10 +10,20 @@ export interface FittingWorkerData {
   defaultSystemPrompt: string | null;
   /** Raw prompts' spelled special tokens become control tokens (trusted operators only). */
   rawPromptSpecialTokens: boolean;
+  /** The service's registration channel (a pipe the forking service holds the other end of), read by the worker; null: none. */
+  registrationFd: number | null;
 }
-/** A registration to fit, or a line to encode as the upstream server would. */
+/** A job of the worker's queue: a registration to fit, or a line to encode as the upstream server would. */
 export type FittingRequest = { id: number; kind: 'fit'; request: FitRequest } | { id: number; kind: 'line'; text: string };
-export type FittingReply = { id: number; result: FitResult } | { id: number; ids: number[] } | { id: number; error: string };
+export type LineReply = { id: number; ids: number[] } | { id: number; error: string };
+export type FitReply = { id: number; result: FitResult } | { id: number; error: string };
+/** The main thread to the worker: take registrations (the handle store is up), a line to encode, or a registration it has stored (its handle is live). */
+export type ToFittingWorker =
+  | { kind: 'take-registrations' }
+  | Extract<FittingRequest, { kind: 'line' }>
+  | { kind: 'stored'; id: number; response: RegisterPromptResponse };
+/** The worker to the main thread: a line's ids, or a fitted registration to store. */
+export type FromFittingWorker = ({ kind: 'line' } & LineReply) | ({ kind: 'store' } & PromptToStore);
 /** The worker's first message: it has loaded the tokenizer; the table /decode needs, and where the files came from. */
 export interface FittingReady {
   ready: true;
@@ -20,6 +31,9 @@ export interface FittingReady {
   source: TokenizerSourceKind;
   dir: string;
 }
+
+/** Stores a fitted registration in the handle store; its answer (with the live handle) goes back to the worker. */
+export type StorePrompt = (fitted: PromptToStore) => RegisterPromptResponse;
 
 /** The compiled worker, beside this file in dist/. */
 const WORKER_ENTRY = join(__dirname, 'registration-worker.js');
@@ -34,12 +48,14 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  */
 export const WORKER_NICE = 10;
 
-type Waiter = { resolve: (reply: FittingReply) => void; reject: (error: Error) => void };
+type Waiter = { resolve: (ids: number[]) => void; reject: (error: Error) => void };
 
 /**
- * The tokenizer in a worker thread (registration-worker.ts): fits registrations and encodes the
- * lines /encode answers statelessly (lines first, fits in slices: FittingQueue). A worker that dies fails what it
- * was doing and is started again for the next job.
+ * The tokenizer in a worker thread (registration-worker.ts). The worker reads the service's
+ * registrations off their own channel and fits them; this thread only stores the fitted ids
+ * (`takeRegistrations`) and asks it for the lines /encode answers statelessly. The worker is started
+ * once: when it dies, the registration channel is closed with it (the fd was its own), so the process
+ * has to be started again (`lost`), which gives a fresh channel.
  */
 export class WorkerPromptFitting implements PromptFitting {
   private worker: Worker | null = null;
@@ -47,9 +63,12 @@ export class WorkerPromptFitting implements PromptFitting {
   private readonly pending = new Map<number, Waiter>();
   private nextId = 1;
   private closing = false;
+  private store: StorePrompt | null = null;
 
   constructor(
     private readonly data: FittingWorkerData,
+    /** The worker is gone, and the registration channel it read with it: the process cannot go on. */
+    private readonly lost: (reason: string) => void,
     private readonly logger: TokenizerServerLogger,
   ) {}
 
@@ -66,27 +85,29 @@ export class WorkerPromptFitting implements PromptFitting {
       });
     });
     this.ready.then(
-      () => worker.on('message', (reply: FittingReply) => this.onReply(reply)),
-      () => undefined,
+      () => {
+        worker.on('message', (message: FromFittingWorker) => this.onMessage(message));
+        worker.on('exit', (code) => this.onExit(code));
+      },
+      () => undefined, // start() fails: the process says why and does not start
     );
     worker.on('error', (error) => this.logger.error(`tokenizer worker failed: ${error.message}`));
-    worker.on('exit', (code) => this.onExit(worker, code));
     return this.ready;
   }
 
-  // Not async functions: a suspended one would keep the registration's text alive until the worker answers.
-  fit(request: FitRequest): Promise<FitResult> {
-    return this.post({ kind: 'fit', request }).then((reply) => {
-      if (!('result' in reply)) throw new Error('the tokenizer worker answered a registration without a result');
-      return reply.result;
-    });
+  /** Lets the worker read the registration channel, once the handle store (`store`) can take what it fits. */
+  takeRegistrations(store: StorePrompt): void {
+    this.store = store;
+    this.worker?.postMessage({ kind: 'take-registrations' } satisfies ToFittingWorker);
   }
 
   encodeLine(text: string): Promise<number[]> {
-    return this.post({ kind: 'line', text }).then((reply) => {
-      if (!('ids' in reply)) throw new Error('the tokenizer worker answered a line without ids');
-      return reply.ids;
-    });
+    const worker = this.worker;
+    if (!worker) return Promise.reject(new Error('the tokenizer worker is not running'));
+    const id = this.nextId++;
+    const ids = new Promise<number[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    worker.postMessage({ kind: 'line', id, text } satisfies ToFittingWorker);
+    return ids;
   }
 
   async close(): Promise<void> {
@@ -94,37 +115,24 @@ export class WorkerPromptFitting implements PromptFitting {
     await this.worker?.terminate();
   }
 
-  /** Posts a job (a copy goes to the worker) and resolves with its reply. */
-  private post(job: { kind: 'fit'; request: FitRequest } | { kind: 'line'; text: string }): Promise<FittingReply> {
-    return this.start().then(() => this.postNow(job));
-  }
-
-  private postNow(job: { kind: 'fit'; request: FitRequest } | { kind: 'line'; text: string }): Promise<FittingReply> {
-    const id = this.nextId++;
-    const reply = new Promise<FittingReply>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.worker!.postMessage({ id, ...job } as FittingRequest);
-    return reply.then(failedIfError);
-  }
-
-  private onReply(reply: FittingReply): void {
-    const waiter = this.pending.get(reply.id);
+  private onMessage(message: FromFittingWorker): void {
+    if (message.kind === 'store') {
+      const response = this.store!(message); // the worker takes registrations only once it is set
+      this.worker?.postMessage({ kind: 'stored', id: message.id, response } satisfies ToFittingWorker);
+      return;
+    }
+    const waiter = this.pending.get(message.id);
     if (!waiter) return;
-    this.pending.delete(reply.id);
-    waiter.resolve(reply);
+    this.pending.delete(message.id);
+    if ('error' in message) waiter.reject(new Error(message.error));
+    else waiter.resolve(message.ids);
   }
 
-  private onExit(worker: Worker, code: number): void {
-    if (worker !== this.worker) return;
+  private onExit(code: number): void {
     this.worker = null;
-    this.ready = null;
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const waiter of pending) waiter.reject(new Error(`the tokenizer worker exited (code ${code})`));
-    if (!this.closing) this.logger.error(`tokenizer worker exited (code ${code}); a new one starts with the next job`);
+    if (!this.closing) this.lost(`tokenizer worker exited (code ${code})`);
   }
-}
-
-function failedIfError(reply: FittingReply): FittingReply {
-  if ('error' in reply) throw new Error(reply.error);
-  return reply;
 }

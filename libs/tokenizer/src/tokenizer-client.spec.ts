@@ -6,6 +6,7 @@ import { TokenizerClient, TokenizerRequestError } from './tokenizer-client';
 import { tokenizerStrategy } from './tokenizer-strategy';
 import type { TokenizerSupervisor } from './tokenizer-supervisor';
 import {
+  RegisterCommand,
   ContextLengthExceededError,
   TokenizerCommand,
   TokenizerProcessMessage,
@@ -36,7 +37,10 @@ describe(TokenizerClient.name, () => {
   let handler: Handler;
   let snapshots: BehaviorSubject<TokenizerSnapshot>;
   let messages: Subject<TokenizerProcessMessage>;
-  let sent: TokenizerCommand[];
+  /** What the process received, in order: IPC commands and registrations. */
+  let sent: (TokenizerCommand | RegisterCommand)[];
+  /** The ids of the commands that went over the registration channel (not IPC). */
+  let overRegistrationChannel: number[];
   let client: TokenizerClient;
 
   function makeClient(patch: Partial<TokenizerConfig> = {}): TokenizerClient {
@@ -67,6 +71,12 @@ describe(TokenizerClient.name, () => {
         const state = snapshots.value.state;
         if (state !== 'ready') throw new TokenizerUnavailableError(`tokenizer unavailable (${state})`);
         sent.push(command);
+      },
+      register: (command: RegisterCommand) => {
+        const state = snapshots.value.state;
+        if (state !== 'ready') throw new TokenizerUnavailableError(`tokenizer unavailable (${state})`);
+        sent.push(command);
+        overRegistrationChannel.push(command.id);
       },
     } as unknown as TokenizerSupervisor;
     client?.onModuleDestroy();
@@ -99,6 +109,7 @@ describe(TokenizerClient.name, () => {
     seen = [];
     handler = (_req, res) => json(res, 404, { error: 'not found' });
     sent = [];
+    overRegistrationChannel = [];
     messages = new Subject();
     snapshots = new BehaviorSubject<TokenizerSnapshot>({ state: 'ready', mode: 'builtin', pid: 1, port: 0, restarts: 0, lastError: null, source: 'npm-package', limitations: [] });
     makeClient();
@@ -110,12 +121,13 @@ describe(TokenizerClient.name, () => {
     messages.next(build(last.id));
   }
 
-  describe('builtin: over the IPC channel', () => {
+  describe('builtin: over the channels of the fork', () => {
     const registration = { handle: 'qh-abc', promptTokens: 12, maxTokens: 100, droppedMessages: 0, expiresAt: 1 };
 
     it('registers a prompt with a register command and returns the registration, without any HTTP request', async () => {
       const pending = client.registerPrompt({ prompt: 'x', contextWindow: 1024 });
       expect(sent).toEqual([{ type: 'register', id: expect.any(Number), request: { prompt: 'x', contextWindow: 1024 } }]);
+      expect(overRegistrationChannel).toEqual([(sent[0] as RegisterCommand).id]); // not over IPC
       reply((id) => ({ type: 'registered', id, response: registration }));
       await expect(pending).resolves.toEqual(registration);
       expect(seen).toEqual([]);
@@ -210,7 +222,7 @@ describe(TokenizerClient.name, () => {
       await expect(client.registerPrompt({ prompt: 'long', contextWindow: 1024 })).rejects.toBeInstanceOf(ContextLengthExceededError);
     });
 
-    it('registers and releases nothing over IPC, and checks health on /bos_id', async () => {
+    it('registers and releases nothing over the channels of the fork, and checks health on /bos_id', async () => {
       tokenizerStrategy('upstream').release(client, 'x');
       expect(sent).toEqual([]);
       handler = (_req, res) => json(res, 200, { bos_id: -1 });

@@ -36,10 +36,11 @@ interface Pending {
 
 /**
  * The service's calls to the tokenizer process.
- * - Our server (builtin): over the IPC channel of the forked process, never over its port — a
- *   registration answers when it is done (a long history is never cut short by a timeout; the work
- *   runs off the thread that answers the runner), and fails with TokenizerUnavailableError only when
- *   the process is not ready or goes away meanwhile.
+ * - Our server (builtin): over the channels of the forked process, never over its port —
+ *   registrations over the registration pipe (read by the process's worker thread, not by the thread
+ *   answering the runner), everything else over IPC. A registration answers when it is done (a long
+ *   history is never cut short by a timeout; the work runs off the thread that answers the runner),
+ *   and fails with TokenizerUnavailableError only when the process is not ready or goes away meanwhile.
  * - The upstream server: its /encode over HTTP (tokenizer.requestTimeoutMs), the only call it has.
  */
 @Injectable()
@@ -90,7 +91,7 @@ export class TokenizerClient implements OnModuleDestroy {
     return this.supervisor.strategy().register(this, request, this.options);
   }
 
-  /** Builtin: the registration over IPC. */
+  /** Builtin: the registration over the registration channel of the fork (the name is the strategy's: it predates the pipe). */
   async registerOverIpc(request: RegisterPromptRequest): Promise<RegisterPromptResponse> {
     const reply = await this.request({ type: 'register', request });
     if (reply.type === 'registered') return reply.response;
@@ -184,7 +185,8 @@ export class TokenizerClient implements OnModuleDestroy {
     return new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
-        this.supervisor.send({ ...command, id } as TokenizerCommand);
+        if (command.type === 'register') this.supervisor.register({ ...command, id });
+        else this.supervisor.send({ ...command, id } as TokenizerCommand);
       } catch (error) {
         this.pending.delete(id);
         reject(error as Error);

@@ -127,6 +127,47 @@ describe(TokenizerProcess.name, () => {
     expect(readFileSync(logFile, 'utf8')).toContain(`runtime: ${execArgv.join(' ')} ${env.MALLOC_MMAP_THRESHOLD_}\n`);
   });
 
+  it('gives our server a registration channel that a worker thread of the child reads and answers, apart from IPC', async () => {
+    const server = join(root, 'registrations.js');
+    // What our server does with it: a worker thread opens the fd named by --registration-fd and answers each line.
+    writeFileSync(
+      server,
+      `const { Worker } = require('node:worker_threads');
+       const fd = Number(process.argv[process.argv.indexOf('--registration-fd') + 1]);
+       new Worker(\`
+         const channel = new (require('node:net').Socket)({ fd: \${fd}, readable: true, writable: true });
+         let text = '';
+         channel.on('data', (chunk) => {
+           text += chunk;
+           for (let end = text.indexOf('\\\\n'); end !== -1; end = text.indexOf('\\\\n')) {
+             const { id, request } = JSON.parse(text.slice(0, end));
+             text = text.slice(end + 1);
+             channel.write(JSON.stringify({ type: 'refused', id, error: { code: 'invalid_request', message: request.prompt.length + ' characters' } }) + '\\\\n');
+           }
+         });\`, { eval: true });
+       process.on('message', (m) => process.send({ type: 'reported', id: m.id, report: null }));`,
+    );
+    const child = processes.start({ kind: 'fork', command: server, args: [], cwd: root, logFile: join(root, 'logs', 'tokenizer.log') });
+    const messages: unknown[] = [];
+    const received = new Promise<void>((resolve) => child.onMessage((message) => messages.push(message) === 3 && resolve()));
+    const long = 'x'.repeat(300_000); // several pipe buffers
+    expect(child.register({ type: 'register', id: 1, request: { prompt: long, contextWindow: 8 } })).toBe(true);
+    expect(child.register({ type: 'register', id: 2, request: { prompt: 'ab', contextWindow: 8 } })).toBe(true);
+    expect(child.send({ type: 'report', id: 3, handle: 'qh-x' })).toBe(true);
+    await received;
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        { type: 'refused', id: 1, error: { code: 'invalid_request', message: '300000 characters' } },
+        { type: 'refused', id: 2, error: { code: 'invalid_request', message: '2 characters' } },
+        { type: 'reported', id: 3, report: null },
+      ]),
+    );
+    const exited = exitOf(child);
+    child.kill('SIGKILL');
+    await exited;
+    expect(child.register({ type: 'register', id: 4, request: { prompt: 'x', contextWindow: 8 } })).toBe(false);
+  });
+
   it('gives the process a minimal environment, without the API keys or the admin token', async () => {
     writeFileSync(join(options.paths.modelDir, 'qwen2.5_tokenizer.py'), `process.stdout.write('environment: ' + Object.keys(process.env).sort().join(' ') + '\\n');`);
     const saved = { keys: process.env.QWEN_API_KEYS, admin: process.env.QWEN_ADMIN_TOKEN };

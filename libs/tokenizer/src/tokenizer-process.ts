@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { findInstallRoot } from '@qwen/config';
 import { childEnvironment } from '@qwen/supervision';
 import { ChildProcess, fork, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TokenizerLaunch } from './tokenizer-strategy';
+import type { RegisterCommand } from './tokenizer.contract';
 
 export interface TokenizerExit {
   code: number | null;
@@ -19,10 +21,12 @@ export interface TokenizerChild {
   readonly exited: boolean;
   /** Called once, when the process has ended (or could not be started). */
   onExit(listener: (exit: TokenizerExit) => void): void;
-  /** IPC messages (our server only). */
+  /** IPC messages and registration answers (our server only). */
   onMessage(listener: (message: unknown) => void): void;
   /** Sends an IPC message; false when there is no channel (upstream server, or the process is gone). */
   send(message: unknown): boolean;
+  /** Sends a registration over the registration channel; false when there is none (upstream server, or the process is gone). */
+  register(command: RegisterCommand): boolean;
   kill(signal: NodeJS.Signals): void;
   /** The last line the process wrote (its error, usually, once it has ended), or null. */
   lastOutputLine(): string | null;
@@ -60,7 +64,14 @@ export const BUILTIN_TOKENIZER_RUNTIME = {
 } as const;
 
 /**
- * Starts the tokenizer server: our Node server (fork, with IPC) or the upstream Python script
+ * The child's fd of the registration channel: a pipe (stdio index 4, after the IPC channel) that the
+ * service alone holds the other end of and the tokenizer process's worker thread reads — registrations
+ * never reach the thread that answers the runner (docs/tokenizer.md).
+ */
+export const REGISTRATION_FD = 4;
+
+/**
+ * Starts the tokenizer server: our Node server (fork, with IPC and the registration pipe) or the upstream Python script
  * (spawn, cwd = model directory). Its stdout/stderr are appended to `<logDir>/tokenizer.log`.
  * The only place that creates the process; tests swap this class for a fake.
  */
@@ -86,10 +97,10 @@ export class TokenizerProcess {
       // foreground group) reaches only the service, which stops the runner first and then this child.
       child =
         launch.kind === 'fork'
-          ? fork(launch.command, launch.args, {
+          ? fork(launch.command, [...launch.args, '--registration-fd', String(REGISTRATION_FD)], {
               cwd: launch.cwd,
               env: { ...env, ...BUILTIN_TOKENIZER_RUNTIME.env },
-              stdio: ['ignore', fd, fd, 'ipc'],
+              stdio: ['ignore', fd, fd, 'ipc', 'pipe'],
               execArgv: [...BUILTIN_TOKENIZER_RUNTIME.execArgv],
               detached: true,
             })
@@ -106,6 +117,9 @@ export class TokenizerProcess {
 class NodeTokenizerChild implements TokenizerChild {
   private ended = false;
   private readonly exitListeners: ((exit: TokenizerExit) => void)[] = [];
+  private readonly messageListeners: ((message: unknown) => void)[] = [];
+  /** Our server's registration channel (null: the upstream server, which has none). */
+  private readonly registrations: (Readable & Writable) | null;
 
   constructor(
     private readonly child: ChildProcess,
@@ -113,6 +127,13 @@ class NodeTokenizerChild implements TokenizerChild {
     /** Where this process's output starts in the log file. */
     private readonly outputStart: number,
   ) {
+    this.registrations = (child.stdio[REGISTRATION_FD] as (Readable & Writable) | undefined) ?? null;
+    if (this.registrations) {
+      readJsonLines(this.registrations, (message) => this.emitMessage(message));
+      // The process's exit says what happened; a write to a process that is gone fails with EPIPE.
+      this.registrations.on('error', () => undefined);
+    }
+    child.on('message', (message) => this.emitMessage(message));
     child.once('exit', (code, signal) => this.finish({ code, signal }));
     // 'error' without 'exit' = the program could not be started (ENOENT, EACCES).
     child.on('error', (error) => {
@@ -133,13 +154,24 @@ class NodeTokenizerChild implements TokenizerChild {
   }
 
   onMessage(listener: (message: unknown) => void): void {
-    this.child.on('message', listener);
+    this.messageListeners.push(listener);
   }
 
   send(message: unknown): boolean {
     if (this.ended || !this.child.connected) return false;
     this.child.send(message as object);
     return true;
+  }
+
+  register(command: RegisterCommand): boolean {
+    const channel = this.registrations;
+    if (this.ended || !channel || !channel.writable) return false;
+    channel.write(`${JSON.stringify(command)}\n`);
+    return true;
+  }
+
+  private emitMessage(message: unknown): void {
+    for (const listener of this.messageListeners) listener(message);
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -169,6 +201,31 @@ class NodeTokenizerChild implements TokenizerChild {
     }
     for (const listener of this.exitListeners) listener(exit);
   }
+}
+
+/**
+ * Reads the registration channel's answers: one JSON document per line (JSON.stringify never writes
+ * a raw newline). A line that is not JSON cannot come from our server and is skipped.
+ */
+function readJsonLines(stream: Readable, onValue: (value: unknown) => void): void {
+  let parts: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      parts.push(chunk.subarray(start, end));
+      const line = Buffer.concat(parts).toString('utf8');
+      parts = [];
+      start = end + 1;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      onValue(value);
+    }
+    if (start < chunk.length) parts.push(chunk.subarray(start));
+  });
 }
 
 /** How much of the end of its output is searched for a process's last line. */

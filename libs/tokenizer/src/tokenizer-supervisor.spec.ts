@@ -5,7 +5,7 @@ import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-pro
 import { ProbeFailure, TokenizerProbe } from './tokenizer-probe';
 import { TokenizerLaunch, UPSTREAM_TOKENIZER_LIMITATIONS } from './tokenizer-strategy';
 import { KILL_WAIT_MS, START_POLL_MS, STOP_GRACE_MS, TokenizerSupervisor } from './tokenizer-supervisor';
-import { TokenizerProcessMessage, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
+import { RegisterCommand, TokenizerProcessMessage, TokenizerSnapshot, TokenizerUnavailableError } from './tokenizer.contract';
 import { TokenizerModuleOptions } from './tokenizer.options';
 
 // ---------------------------------------------------------------- fakes
@@ -88,6 +88,15 @@ class FakeChild implements TokenizerChild {
   send(message: unknown): boolean {
     if (this.exited) return false;
     this.received.push(message);
+    return true;
+  }
+
+  /** Registrations the supervisor sent over the registration channel. */
+  readonly registrations: RegisterCommand[] = [];
+
+  register(command: RegisterCommand): boolean {
+    if (this.exited) return false;
+    this.registrations.push(command);
     return true;
   }
 
@@ -248,6 +257,18 @@ describe(TokenizerSupervisor.name, () => {
       subscription.unsubscribe();
       expect(events.map((e) => e.type)).toEqual(['ready', 'tokens']);
       expect(supervisor.snapshot().source).toBe('npm-package');
+    });
+
+    it('sends registrations over the registration channel and other commands over IPC, only to a ready process', async () => {
+      const registration: RegisterCommand = { type: 'register', id: 1, request: { prompt: 'x', contextWindow: 16 } };
+      expect(() => create().register(registration)).toThrow(TokenizerUnavailableError); // stopped
+      const child = await startReady();
+      supervisor.register(registration);
+      supervisor.send({ type: 'release', handle: 'qh-1' });
+      expect(child.registrations).toEqual([registration]);
+      expect(child.received).toEqual([{ type: 'release', handle: 'qh-1' }]);
+      child.exited = true; // its channels are closed
+      expect(() => supervisor.register(registration)).toThrow('tokenizer unavailable: its registration channel is closed');
     });
 
     it('in builtin mode, waits for the IPC ready message even when GET /bos_id answers (the port may be held by another process)', async () => {

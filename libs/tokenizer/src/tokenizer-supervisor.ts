@@ -5,6 +5,7 @@ import { TokenizerChild, TokenizerExit, TokenizerProcess } from './tokenizer-pro
 import { TokenizerProbe } from './tokenizer-probe';
 import { tokenizerStrategy, TokenizerStrategy } from './tokenizer-strategy';
 import {
+  RegisterCommand,
   TokenizerCommand,
   TokenizerProcessMessage,
   TokenizerSnapshot,
@@ -108,6 +109,13 @@ export class TokenizerSupervisor implements OnApplicationBootstrap, OnApplicatio
     const state = this.snapshot().state;
     if (state !== 'ready' || !this.child) throw new TokenizerUnavailableError(`tokenizer unavailable (${state})`);
     if (!this.child.send(command)) throw new TokenizerUnavailableError('tokenizer unavailable: its IPC channel is closed');
+  }
+
+  /** Sends a registration over the ready process's registration channel; throws TokenizerUnavailableError when there is none. */
+  register(command: RegisterCommand): void {
+    const state = this.snapshot().state;
+    if (state !== 'ready' || !this.child) throw new TokenizerUnavailableError(`tokenizer unavailable (${state})`);
+    if (!this.child.register(command)) throw new TokenizerUnavailableError('tokenizer unavailable: its registration channel is closed');
   }
 
   onApplicationBootstrap(): void {

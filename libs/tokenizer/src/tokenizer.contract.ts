@@ -2,8 +2,10 @@
  * The contract between the service and OUR tokenizer server process (apps/tokenizer-server).
  * The runner-facing HTTP part (/bos_id, /eos_id, /encode, /decode) is fixed by the upstream runner
  * (docs/runner-protocol, ../shared/runner-protocol.md); everything else — registering prompts,
- * releasing them, a turn's progress and its report — goes over the IPC channel of the forked
- * process (TokenizerCommand down, TokenizerProcessMessage up), never over the port.
+ * releasing them, a turn's progress and its report — goes over channels that only the forking
+ * service holds, never over the port: registrations (RegisterCommand down, RegistrationAnswer up)
+ * over a private pipe read by the process's worker thread (docs/tokenizer.md), everything else over
+ * the IPC channel of the fork (TokenizerCommand down, TokenizerProcessMessage up).
  */
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
@@ -29,7 +31,7 @@ export interface TemplateTool {
   function: { name: string; description?: string; parameters?: Record<string, unknown> };
 }
 
-/** Register a complete prompt (IPC `register`); the runner is then given only the handle. */
+/** Register a complete prompt (`register` on the registration channel); the runner is then given only the handle. */
 export interface RegisterPromptRequest {
   /** A conversation, rendered with the model's chat template plus the generation prompt. */
   messages?: ChatMessage[];
@@ -82,23 +84,36 @@ export interface TurnReport {
   printedText: string;
 }
 
-/** A registration the tokenizer process refused (IPC `refused`). */
+/** A registration the tokenizer process refused (`refused`). */
 export type TokenizerRefusal = ContextLengthExceededBody['error'] | { code: 'invalid_request' | 'internal_error'; message: string };
+
+/**
+ * A registration, sent over the registration channel: a pipe from the service straight to the
+ * tokenizer process's worker thread (one JSON document per line), which the thread answering the
+ * runner never reads. Answered there too, by a RegistrationAnswer with the same id, once the handle
+ * is live.
+ */
+export interface RegisterCommand {
+  type: 'register';
+  id: number;
+  request: RegisterPromptRequest;
+}
+
+/** The answer to a RegisterCommand (on the registration channel). */
+export type RegistrationAnswer = { type: 'registered'; id: number; response: RegisterPromptResponse } | { type: 'refused'; id: number; error: TokenizerRefusal };
 
 /** Messages the service sends to the tokenizer process over the IPC channel (child_process.fork). */
 export type TokenizerCommand =
-  | { type: 'register'; id: number; request: RegisterPromptRequest }
   /** Forget a registration that will never be typed. */
   | { type: 'release'; handle: string }
   | { type: 'report'; id: number; handle: string }
   /** The runner process now running (null: none): only its connections may start and feed a turn. */
   | { type: 'runner'; pid: number | null };
 
-/** Messages the tokenizer process sends to the service over the IPC channel. */
+/** Messages the tokenizer process sends to the service: over the IPC channel, and the registration answers over theirs. */
 export type TokenizerProcessMessage =
   | { type: 'ready'; port: number; source: TokenizerSourceKind; tokenizerDir: string }
-  | { type: 'registered'; id: number; response: RegisterPromptResponse }
-  | { type: 'refused'; id: number; error: TokenizerRefusal }
+  | RegistrationAnswer
   | { type: 'reported'; id: number; report: TurnReport | null }
   | TurnProgress;
 
