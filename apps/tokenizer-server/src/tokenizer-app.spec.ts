@@ -272,7 +272,7 @@ describe(createTokenizerApp.name, () => {
 
   it('lets only the runner\'s connections start or feed a turn: another local client gets stateless answers, the turn stays exact', async () => {
     let runnerCalling = true;
-    const runner = { setRunner: jest.fn(), isRunner: async () => runnerCalling };
+    const runner = { setRunner: jest.fn(), isRunner: () => runnerCalling };
     const guarded = createTokenizerApp({ tokens, fitting, clock, handleTtlMs: 10_000, runner, send: (message) => sent.push(message) });
     await guarded.command({ type: 'runner', pid: 4242 });
     expect(runner.setRunner).toHaveBeenCalledWith(4242);

@@ -79,17 +79,17 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
   const { tokens, fitting } = options;
   const send = options.send ?? (() => undefined);
   const logger = options.logger ?? silentLogger;
-  const isRunner = async (req: IncomingMessage): Promise<boolean> => (options.runner ? options.runner.isRunner(req.socket) : true);
+  const isRunner = (req: IncomingMessage): boolean => options.runner?.isRunner(req.socket) ?? true;
   const store = new PromptHandleStore({ ttlMs: options.handleTtlMs ?? DEFAULT_HANDLE_TTL_MS, maxEntries: options.maxHandles, clock: options.clock });
   const tracker = new TurnTracker(tokens, { history: options.turnHistory });
 
   const guard = new RunnerOnlyGuard();
 
-  async function encode(req: IncomingMessage, body: unknown): Promise<Answer> {
+  function encode(req: IncomingMessage, body: unknown): Answer | Promise<Answer> {
     const text = asBody(body).text;
     if (typeof text !== 'string') throw new InvalidRequestError('text must be a string');
     const candidate = text.trim();
-    const fromRunner = await isRunner(req);
+    const fromRunner = isRunner(req);
     const registered = fromRunner && candidate.startsWith(PROMPT_HANDLE_PREFIX) ? store.take(candidate) : undefined;
     if (registered) {
       tracker.startTurn(registered);
@@ -110,9 +110,11 @@ export function createTokenizerApp(options: TokenizerAppOptions): TokenizerApp {
     }));
   }
 
-  async function decode(req: IncomingMessage, body: unknown): Promise<Answer> {
+  function decode(req: IncomingMessage, body: unknown): Answer {
     const ids = parseTokenIds(asBody(body));
-    if (!(await isRunner(req))) {
+    // Outside a turn every caller gets the same stateless answer: the runner's connections are told
+    // apart (a read of the host's socket table) only when a call could feed the turn.
+    if (!tracker.turnOpen || !isRunner(req)) {
       // Another local client: the same answer, from the ids alone; the turn does not see it.
       return { answer: { text: tracker.statelessText(ids) } };
     }

@@ -91,6 +91,11 @@ export class TurnTracker {
     this.current = turn;
   }
 
+  /** A turn is open: a /decode now may be one of its calls (outside one, every call is answered statelessly). */
+  get turnOpen(): boolean {
+    return this.current !== null && this.current.finalIds === null;
+  }
+
   decode(ids: readonly number[]): DecodeOutcome {
     const turn = this.current;
     if (!turn || turn.finalIds) return this.stateless(ids);
