@@ -91,8 +91,8 @@ export class TokenizerClient implements OnModuleDestroy {
     return this.supervisor.strategy().register(this, request, this.options);
   }
 
-  /** Builtin: the registration over the registration channel of the fork (the name is the strategy's: it predates the pipe). */
-  async registerOverIpc(request: RegisterPromptRequest): Promise<RegisterPromptResponse> {
+  /** Builtin: the registration over the fork's private pipe to the worker thread (TokenizerProcess). */
+  async registerOverPipe(request: RegisterPromptRequest): Promise<RegisterPromptResponse> {
     const reply = await this.request({ type: 'register', request });
     if (reply.type === 'registered') return reply.response;
     if (reply.type === 'refused' && reply.error.code === 'context_length_exceeded') {

@@ -45,7 +45,7 @@ export interface TokenizerStrategy {
   settle(client: TokenizerClient, handle: string, printedText: string): Promise<TurnUsage>;
 }
 
-/** Our server: prompts registered over IPC, usage from the runner's final /decode. */
+/** Our server: prompts registered over its private pipe (see TokenizerProcess), usage from the runner's final /decode. */
 const BUILTIN: TokenizerStrategy = {
   mode: 'builtin',
   limitations: [],
@@ -56,7 +56,7 @@ const BUILTIN: TokenizerStrategy = {
     if (tokenizer.rawPromptSpecialTokens) args.push('--raw-prompt-special-tokens');
     return { kind: 'fork', command: join(installRoot, BUILTIN_TOKENIZER_ENTRY), args, cwd: installRoot, logFile: join(resolve(paths.logDir), TOKENIZER_LOG_FILE) };
   },
-  register: (client, request) => client.registerOverIpc(request),
+  register: (client, request) => client.registerOverPipe(request),
   release: (client, handle) => client.release(handle),
   async settle(client, handle) {
     return { completionTokens: await client.generatedCount(handle) };
