@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ModelConfig, SamplingConfig } from '@qwen/config';
 import type { TokenizerBridge } from '@qwen/tokenizer';
 import { lastValueFrom, take, toArray } from 'rxjs';
@@ -88,6 +89,26 @@ describe(RunnerSupervisor.name, () => {
     expect(supervisor.state()).toMatchObject({ phase: 'stopped', pid: null });
     expect(clock.pendingDelays()).toEqual([]);
     expect(pidFile.removed).toBe(1);
+  });
+
+  it('is stopped, not failed, when a shutdown stops the tokenizer it was waiting for', async () => {
+    const bridge = new FakeTokenizerBridge(() => clock.now());
+    let tokenizerStopped!: (error: Error) => void;
+    bridge.whenReady = () => new Promise<void>((_, reject) => (tokenizerStopped = reject));
+    const options: ModelModuleOptions = { model, paths: { modelDir: '/model', logDir: '/logs', runDir: '/run' }, tokenizer: { host: '127.0.0.1', port: 1 } };
+    const waiting = new RunnerSupervisor(options, runners as unknown as RunnerProcess, pidFile as unknown as RunnerPidFile, bridge as unknown as TokenizerBridge, clock);
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const started = waiting.start();
+    await flushPromises();
+    expect(waiting.state().phase).toBe('waiting-for-tokenizer');
+    await waiting.stop();
+    tokenizerStopped(new Error('tokenizer unavailable (stopped)'));
+    await started;
+    expect(errors).not.toHaveBeenCalled();
+    expect(waiting.state()).toMatchObject({ phase: 'stopped', consecutiveFailures: 0, lastError: null });
+    expect(runners.spawned).toEqual([]);
+    expect(clock.pendingDelays()).toEqual([]);
+    errors.mockRestore();
   });
 
   it('never types "q" while a turn is in flight', async () => {

@@ -212,6 +212,8 @@ export class RunnerSupervisor implements RunnerConsole {
     try {
       await this.tokenizer.whenReady();
     } catch (error) {
+      // Stopped meanwhile (a shutdown stops the tokenizer after the runner): not a failed start.
+      if (!this.enabled) return this.update({ phase: 'stopped' });
       this.onStartFailed(`the tokenizer is not available: ${(error as Error).message}`);
       return;
     }
