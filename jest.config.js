@@ -15,6 +15,11 @@ const common = {
 
 module.exports = {
   maxWorkers: 2,
+  // A worker whose live heap passes this after a spec file is replaced by a fresh one. Unit and e2e
+  // files share the workers, and a worker that ends the run holding hundreds of MB takes longer than
+  // jest's 500 ms to exit (Node unmaps its heap page by page), which jest reports as "failed to exit
+  // gracefully" although no handle is open (see test/support/collecting-node-environment.ts).
+  workerIdleMemoryLimit: '250MB',
   projects: [
     // Unit tests live next to the code: libs/**/x.spec.ts, apps/**/x.spec.ts.
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
